@@ -1,0 +1,46 @@
+# The two commands: `make run` and `make test`. Everything they need is installed by scripts/setup.sh.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+
+.PHONY: run test setup setup-test prepare lint check-django test-spatialite test-postgis clean
+
+setup:
+	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --test
+
+# Migrate and load data; every step is idempotent, so a second run changes nothing.
+prepare:
+	@$(MANAGE) migrate --no-input -v 0
+	@$(MANAGE) load_municipalities
+	@$(MANAGE) load_demo_data
+	@$(MANAGE) collectstatic --no-input -v 0
+
+run: setup prepare
+	@$(PY) scripts/serve.py
+
+lint:
+	@echo "==> ruff"; .venv/bin/ruff check .
+
+check-django:
+	@echo "==> manage.py check"; $(MANAGE) check --fail-level WARNING
+	@echo "==> makemigrations --check"; $(MANAGE) makemigrations --check --dry-run >/dev/null \
+		|| { echo "A model change has no migration: run manage.py makemigrations --name <what>"; exit 1; }
+	@echo "==> check --deploy (production settings)"; HTTPS=true SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+		ALLOWED_HOSTS=bukaamanzi.example $(MANAGE) check --deploy --fail-level WARNING
+
+test-spatialite:
+	@echo "==> pytest on SpatiaLite"
+	@DATABASE_URL= $(PY) -m pytest -q -p no:randomly
+
+test-postgis:
+	@echo "==> pytest on PostGIS"
+	@url=$$(scripts/pg.sh start) && DATABASE_URL=$$url $(PY) -m pytest -q; status=$$?; scripts/pg.sh stop; exit $$status
+
+test: setup-test prepare lint check-django test-spatialite test-postgis
+
+clean:
+	@scripts/pg.sh stop; rm -rf var/pg var/staticfiles

@@ -1,0 +1,271 @@
+"""Settings: one environment-driven module with safe defaults.
+
+Every value comes from the environment (or a `.env` file beside manage.py); `.env.example` lists each one.
+With nothing set, the site runs embedded: a SpatiaLite file under `var/`, a private Redis on a unix socket
+under `var/` (started by `make run`), django-q2 on the ORM broker. `DATABASE_URL` and `REDIS_URL` move it to
+PostGIS and a shared Redis without a code change. A bad value stops start-up with a message naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import django.conf.locale
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _setting(name: str, cast: type, default: object) -> object:
+    """Read one variable; a value that does not parse names the variable instead of a bare traceback."""
+    if cast is bool and name in env.ENVIRON:
+        # django-environ reads any unknown word as False; a typo in a switch must not pass silently.
+        raw = env.str(name).strip().lower()
+        if raw not in _TRUE | _FALSE:
+            raise ImproperlyConfigured(f"Environment variable {name} must be true or false, not {raw!r}")
+        return raw in _TRUE
+    try:
+        return env(name, cast=cast, default=default)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"Environment variable {name} has an unusable value: {exc}") from exc
+
+
+DEBUG: bool = _setting("DEBUG", bool, False)  # type: ignore[assignment]
+_DEFAULT_DEV_KEY = "insecure-development-key-set-SECRET_KEY-in-production-0123456789abcdef"
+SECRET_KEY: str = env("SECRET_KEY", default=_DEFAULT_DEV_KEY)
+ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL: str = env("SITE_URL", default="http://localhost:8000")
+
+# Production hardening follows from one switch so that `check --deploy` is clean with HTTPS=true.
+HTTPS: bool = _setting("HTTPS", bool, False)  # type: ignore[assignment]
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+if not DEBUG and SECRET_KEY == _DEFAULT_DEV_KEY and HTTPS:
+    raise ImproperlyConfigured("SECRET_KEY must be set when HTTPS=true (production).")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.humanize",
+    "django.contrib.syndication",
+    "channels",
+    "django_htmx",
+    "leaflet",
+    "django_q",
+    "ninja",
+    "municipalities",
+    "projects",
+    "reports",
+    "ingestion",
+    "realtime",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "bukaamanzi.urls"
+ASGI_APPLICATION = "bukaamanzi.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "bukaamanzi.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------------
+# SpatiaLite by default; `postgis://user:pass@host:5432/name` (or `?host=/socket/dir`) for PostGIS.
+DATABASE_URL: str = env("DATABASE_URL", default=f"spatialite:///{VAR_DIR / 'bukaamanzi.sqlite3'}")
+try:
+    _db = environ.Env.db_url_config(DATABASE_URL)
+except Exception as exc:  # django-environ raises several types for a malformed URL
+    raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from exc
+if _db["ENGINE"] not in (
+    "django.contrib.gis.db.backends.spatialite",
+    "django.contrib.gis.db.backends.postgis",
+):
+    raise ImproperlyConfigured("DATABASE_URL must start with spatialite:// or postgis:// (the site needs GIS).")
+if _db["ENGINE"].endswith("spatialite"):
+    # WAL lets the web server read while the worker writes; IMMEDIATE avoids upgrade deadlocks on writes.
+    _db.setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "transaction_mode": "IMMEDIATE",
+         "timeout": 20}
+    )
+else:
+    _db["CONN_MAX_AGE"] = _setting("DB_CONN_MAX_AGE", int, 60)
+    _db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+SPATIALITE_LIBRARY_PATH = env("SPATIALITE_LIBRARY_PATH", default="mod_spatialite")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channel layer --------------------------------------------------------------------------------------
+# The web server and the django-q2 worker are separate processes, so the default is the private Redis that
+# `make run` starts on a socket; the in-memory layer is only for unit tests (CHANNEL_LAYER=memory).
+REDIS_URL: str = env("REDIS_URL", default=f"unix://{VAR_DIR / 'redis.sock'}")
+if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://")
+CHANNEL_LAYER: str = env("CHANNEL_LAYER", default="redis")
+if CHANNEL_LAYER == "memory":
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+elif CHANNEL_LAYER == "redis":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL}], "capacity": 1500, "expiry": 30},
+        }
+    }
+else:
+    raise ImproperlyConfigured("CHANNEL_LAYER must be 'redis' or 'memory'")
+WS_MAX_CONNECTIONS_PER_PROCESS: int = _setting("WS_MAX_CONNECTIONS_PER_PROCESS", int, 10000)  # type: ignore[assignment]
+
+# --- Tasks (django-q2) ----------------------------------------------------------------------------------
+Q_TIMEOUT: int = _setting("Q_TIMEOUT", int, 1800)  # type: ignore[assignment]
+Q_CLUSTER = {
+    "name": "bukaamanzi",
+    "orm": "default",
+    "workers": _setting("Q_WORKERS", int, 2),
+    "timeout": Q_TIMEOUT,
+    "retry": Q_TIMEOUT + 60,  # django-q2 requires retry > timeout
+    "max_attempts": 1,
+    "catch_up": False,
+    "poll": 1,
+    "save_limit": 500,
+    "label": "Tasks",
+}
+
+# --- Auth, i18n, time -----------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zu", _("isiZulu")), ("xh", _("isiXhosa")), ("af", _("Afrikaans"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django ships no language info for isiZulu and isiXhosa; without it the language switcher cannot name them.
+django.conf.locale.LANG_INFO.update(
+    {
+        "zu": {"bidi": False, "code": "zu", "name": "Zulu", "name_local": "isiZulu"},
+        "xh": {"bidi": False, "code": "xh", "name": "Xhosa", "name_local": "isiXhosa"},
+    }
+)
+TIME_ZONE = "Africa/Johannesburg"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env(
+            "STATICFILES_STORAGE", default="whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Maps -----------------------------------------------------------------------------------------------
+MAP_TILE_URL: str = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION: str = env(
+    "MAP_TILE_ATTRIBUTION", default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+)
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (-28.5, 24.5),
+    "DEFAULT_ZOOM": 5,
+    "MIN_ZOOM": 4,
+    "MAX_ZOOM": 18,
+    "TILES": [("OpenStreetMap", MAP_TILE_URL, {"attribution": MAP_TILE_ATTRIBUTION})],
+    "SPATIAL_EXTENT": (16.0, -35.0, 33.0, -22.0),
+    "RESET_VIEW": False,
+}
+
+# --- Sources --------------------------------------------------------------------------------------------
+MUNICIPAL_MONEY_URL: str = env("MUNICIPAL_MONEY_URL", default="https://municipalmoney.gov.za")
+MUNICIPAL_DATA_URL: str = env("MUNICIPAL_DATA_URL", default="https://municipaldata.treasury.gov.za")
+DWS_PMD_URL: str = env("DWS_PMD_URL", default="https://ws.dws.gov.za/pmd/")
+HTTP_USER_AGENT: str = env(
+    "HTTP_USER_AGENT", default="BukaAmanzi/1.0 (+https://github.com/bukaamanzi; civic water data)"
+)
+HTTP_PROXY_URL: str = env("HTTP_PROXY_URL", default="")
+HTTP_CONNECT_TIMEOUT: float = _setting("HTTP_CONNECT_TIMEOUT", float, 10.0)  # type: ignore[assignment]
+HTTP_READ_TIMEOUT: float = _setting("HTTP_READ_TIMEOUT", float, 60.0)  # type: ignore[assignment]
+HTTP_RETRIES: int = _setting("HTTP_RETRIES", int, 3)  # type: ignore[assignment]
+HTTP_BACKOFF_FACTOR: float = _setting("HTTP_BACKOFF_FACTOR", float, 1.0)  # type: ignore[assignment]
+BREAKER_FAILURES: int = _setting("BREAKER_FAILURES", int, 5)  # type: ignore[assignment]
+BREAKER_COOLDOWN_SECONDS: int = _setting("BREAKER_COOLDOWN_SECONDS", int, 600)  # type: ignore[assignment]
+# Projects are kept when their function or asset class contains one of these words (case-insensitive).
+WATER_PROJECT_KEYWORDS: list[str] = env.list(
+    "WATER_PROJECT_KEYWORDS", default=["water", "sanitation", "sewer", "sewerage", "wastewater", "waste water"]
+)
+LOAD_DEMO_DATA: bool = _setting("LOAD_DEMO_DATA", bool, True)  # type: ignore[assignment]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
+
+# GDAL 3.6 on Debian 12 cannot block file/network access from spatial reference strings. We never pass
+# user-supplied SRS or WKT with SRS to GDAL (points are built from validated numbers with SRID 4326), so the
+# warning is acknowledged here rather than ignored silently.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

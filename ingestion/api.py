@@ -1,0 +1,7 @@
+"""API endpoints for ingestion."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["Ingestion"])

@@ -1,0 +1,73 @@
+"""The history of ingestion runs, one row per run of one source."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCESS = "success", _("Succeeded")
+    NO_CHANGE = "no_change", _("No change at the source")
+    PARTIAL = "partial", _("Partly succeeded")
+    FAILED = "failed", _("Failed")
+    REFUSED = "refused", _("Refused: another run of this source was under way")
+    SKIPPED = "skipped", _("Skipped: the source is failing (circuit open)")
+
+
+class IngestionRunQuerySet(models.QuerySet["IngestionRun"]):
+    def of_source(self, source: str) -> IngestionRunQuerySet:
+        return self.filter(source=source)
+
+    def successful(self) -> IngestionRunQuerySet:
+        return self.filter(status__in=[RunStatus.SUCCESS, RunStatus.NO_CHANGE])
+
+    def active(self) -> IngestionRunQuerySet:
+        return self.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+
+
+class IngestionRun(models.Model):
+    source = models.CharField(_("source"), max_length=30, db_index=True)
+    kind = models.CharField(_("kind"), max_length=30, default="full", help_text=_("full sync or change check"))
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    fetched_hash = models.CharField(_("hash of what was fetched"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    report = models.JSONField(
+        _("report"), default=dict, blank=True, help_text=_("Unmatched records, skipped locked fields, notes.")
+    )
+    triggered_by = models.CharField(_("triggered by"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("queued"), auto_now_add=True)
+
+    objects = IngestionRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ingestion run")
+        verbose_name_plural = _("ingestion runs")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["source", "status", "created_at"], name="run_source_status_idx")]
+        constraints = [
+            # The database, not only the code, refuses a second active run of one source.
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(status__in=["queued", "running"]),
+                name="run_one_active_per_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.get_status_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

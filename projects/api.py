@@ -1,0 +1,7 @@
+"""API endpoints for projects."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["Projects"])

@@ -1,0 +1,69 @@
+"""The change log: audit trail, project history, replay buffer and outbox for live updates."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EntityType(models.TextChoices):
+    PROJECT = "project", _("Project")
+    MUNICIPALITY = "municipality", _("Municipality")
+    REPORT = "report", _("Report")
+    BUDGET = "budget", _("Budget")
+
+
+class ChangeType(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Updated")
+    DELETED = "deleted", _("Deleted")
+
+
+class ChangeSource(models.TextChoices):
+    ETL_PIPELINE = "etl_pipeline", _("Data source")
+    ADMIN_ACTION = "admin_action", _("Moderator")
+    COMMUNITY_REPORT = "community_report", _("Community report")
+
+
+class DataChangeLogQuerySet(models.QuerySet["DataChangeLog"]):
+    def unsent(self) -> DataChangeLogQuerySet:
+        return self.filter(notification_sent=False).order_by("pk")
+
+    def for_entity(self, entity_type: str, entity_id: object) -> DataChangeLogQuerySet:
+        return self.filter(entity_type=entity_type, entity_id=str(entity_id))
+
+
+class DataChangeLog(models.Model):
+    entity_type = models.CharField(_("entity type"), max_length=20, choices=EntityType.choices)
+    entity_id = models.CharField(_("entity id"), max_length=64)
+    # The municipality code and project the change belongs to, so the relay can address groups without
+    # reading other tables.
+    municipality_code = models.CharField(_("municipality code"), max_length=10, blank=True)
+    project_id = models.CharField(_("project id"), max_length=64, blank=True)
+    change_type = models.CharField(_("change"), max_length=10, choices=ChangeType.choices)
+    field_changes = models.JSONField(_("fields changed"), default=list, blank=True)
+    old_values = models.JSONField(_("old values"), default=dict, blank=True)
+    new_values = models.JSONField(_("new values"), default=dict, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=ChangeSource.choices)
+    notification_sent = models.BooleanField(_("sent to live clients"), default=False)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    objects = DataChangeLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("data change")
+        verbose_name_plural = _("data changes")
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["entity_type", "entity_id"], name="changelog_entity_idx"),
+            models.Index(fields=["project_id", "created_at"], name="changelog_project_idx"),
+            models.Index(fields=["municipality_code", "created_at"], name="changelog_muni_idx"),
+            models.Index(
+                fields=["notification_sent"],
+                name="changelog_unsent_idx",
+                condition=models.Q(notification_sent=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.change_type} {self.entity_type} {self.entity_id}"

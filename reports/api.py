@@ -1,0 +1,7 @@
+"""API endpoints for reports."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["Reports"])

@@ -1,0 +1,56 @@
+"""Shared test set-up: real SpatiaLite or PostGIS (from DATABASE_URL), isolated media, in-memory channels
+for unit tests (tests that need the real Redis ask for the `redis_server` fixture)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media_and_memory_channels(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """A private redis-server on a unix socket, for tests that need the real channel layer."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed (make test installs it)")
+    directory = Path(tempfile.mkdtemp(prefix="ba-redis-"))
+    socket = directory / "redis.sock"
+    process = subprocess.Popen(
+        ["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"],
+        cwd=directory, stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not socket.exists():
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("redis-server did not start")
+        time.sleep(0.02)
+    yield f"unix://{socket}"
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    """Every test database starts with the 257 reference municipalities, as a real site does."""
+    from municipalities.services import municipality_load_reference
+
+    with django_db_blocker.unblock():
+        municipality_load_reference()
