@@ -1,0 +1,23 @@
+"""The one place that builds channel-layer group names, so senders and consumers always agree."""
+
+from __future__ import annotations
+
+ALL = "all"
+
+
+def project_group(project_id: object) -> str:
+    return f"project-{project_id}"
+
+
+def municipality_group(code: str) -> str:
+    # Group names allow only ASCII letters, digits, hyphens, underscores and periods; MDB codes already are.
+    return f"municipality-{code.upper()}"
+
+
+def groups_for_change(*, project_id: str, municipality_code: str) -> list[str]:
+    groups = [ALL]
+    if project_id:
+        groups.append(project_group(project_id))
+    if municipality_code:
+        groups.append(municipality_group(municipality_code))
+    return groups

@@ -1,0 +1,211 @@
+"""Writes to community reports: submitting, voting and moderating.
+
+The report form, the API and the admin all call these, so every path records the same change-log rows
+(and, for moderation, one AdminAction per report) inside one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from projects.models import Project
+from reports.models import AdminAction, Contributor, Report, ReportPhoto, ReportStatus, ReportVote, VoteDirection
+from reports.photos import MAX_PHOTOS, PhotoError, clean_photo
+from realtime.models import ChangeSource, ChangeType, EntityType
+from realtime.services import change_log_record
+
+# Mainland South Africa with its coastal waters; reports elsewhere are refused.
+SA_BOUNDS = {"min_lng": 16.3, "max_lng": 33.0, "min_lat": -35.0, "max_lat": -22.0}
+
+
+class ReportError(ValueError):
+    """Invalid report input; `field` names what to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def in_south_africa(lng: float, lat: float) -> bool:
+    return SA_BOUNDS["min_lng"] <= lng <= SA_BOUNDS["max_lng"] and SA_BOUNDS["min_lat"] <= lat <= SA_BOUNDS["max_lat"]
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    data: bytes
+    name: str = "photo"
+    alt_text: str = ""
+
+
+def _public_fields(report: Report) -> dict[str, object]:
+    # What the change log (and so the public history and live clients) may show: never the email.
+    return {
+        "title": report.title,
+        "report_type": report.report_type,
+        "status": report.status,
+        "project": report.project_id,
+        "location": report.location,
+        "contributor_name": report.contributor_name,
+    }
+
+
+def _log(report: Report, change_type: str, source: str, old: dict | None = None, new: dict | None = None) -> None:
+    municipality_code = ""
+    if report.project_id and report.project.municipality_id:
+        municipality_code = report.project.municipality.code
+    change_log_record(
+        entity_type=EntityType.REPORT,
+        entity_id=report.pk,
+        change_type=change_type,
+        source=source,
+        old_values=old or {},
+        new_values=new if new is not None else _public_fields(report),
+        municipality_code=municipality_code,
+        project_id=report.project_id or "",
+    )
+
+
+def report_submit(
+    *,
+    title: str,
+    description: str,
+    report_type: str,
+    lng: float,
+    lat: float,
+    project: Project | None = None,
+    address: str = "",
+    name: str = "",
+    email: str = "",
+    organisation: str = "",
+    photos: Sequence[PhotoUpload] = (),
+) -> Report:
+    """Create a published report with its cleaned photos. Raises ReportError naming the field at fault."""
+    if not in_south_africa(lng, lat):
+        raise ReportError("location", "The location must be in South Africa.")
+    if len(photos) > MAX_PHOTOS:
+        raise ReportError("photos", f"At most {MAX_PHOTOS} photos can be added to a report.")
+    cleaned = []
+    for index, upload in enumerate(photos, start=1):
+        try:
+            cleaned.append((clean_photo(upload.data, name=upload.name or f"photo {index}"), upload.alt_text))
+        except PhotoError as exc:
+            raise ReportError("photos", str(exc)) from exc
+
+    with transaction.atomic():
+        contributor = None
+        if name or email or organisation:
+            contributor = Contributor.objects.create(name=name, email=email, organisation=organisation)
+        report = Report(
+            contributor=contributor,
+            project=project,
+            title=title.strip(),
+            description=description.strip(),
+            report_type=report_type,
+            location=Point(lng, lat, srid=4326),
+            address=address.strip(),
+            contributor_name=name.strip(),
+        )
+        report.full_clean(exclude=["contributor", "project"])
+        report.save()
+        for photo, alt_text in cleaned:
+            ReportPhoto.objects.create(report=report, image=photo.content, alt_text=alt_text[:300])
+        _log(report, ChangeType.CREATED, ChangeSource.COMMUNITY_REPORT)
+    return report
+
+
+def voter_key(identity: str) -> str:
+    """A salted hash of whatever identifies a voter (session key or client address): never stored raw."""
+    return hashlib.sha256(f"{settings.SECRET_KEY}:vote:{identity}".encode()).hexdigest()
+
+
+class DuplicateVote(Exception):
+    """This voter has already voted on this report."""
+
+
+def report_vote(*, report: Report, direction: str, voter: str) -> Report:
+    """Count one vote per voter per report; a second vote raises DuplicateVote and changes nothing."""
+    direction = VoteDirection(direction)
+    counter = "upvotes" if direction == VoteDirection.UP else "downvotes"
+    try:
+        with transaction.atomic():
+            ReportVote.objects.create(report=report, voter_key=voter_key(voter), direction=direction)
+            Report.objects.filter(pk=report.pk).update(**{counter: F(counter) + 1})
+            report.refresh_from_db(fields=["upvotes", "downvotes"])
+            _log(report, ChangeType.UPDATED, ChangeSource.COMMUNITY_REPORT,
+                 new={"upvotes": report.upvotes, "downvotes": report.downvotes})
+    except IntegrityError as exc:
+        raise DuplicateVote from exc
+    return report
+
+
+PRIVATE_FIELDS = {"admin_notes"}
+
+
+# --- Moderation -----------------------------------------------------------------------------------------
+
+
+def _moderate(
+    *, reports: Sequence[Report], moderator: str, action: str, reason: str, changes: dict[str, object],
+    metadata: dict[str, object] | None = None,
+) -> int:
+    if not reason or not reason.strip():
+        raise ReportError("reason", "A reason is required for every moderation action.")
+    now = timezone.now()
+    with transaction.atomic():
+        for report in reports:
+            old = {name: getattr(report, name) for name in changes}
+            for name, value in changes.items():
+                setattr(report, name, value)
+            report.reviewed_at = now
+            report.save(update_fields=[*changes, "reviewed_at"])
+            AdminAction.objects.create(
+                admin_name=moderator, target_type="report", target_id=str(report.pk), action=action,
+                reason=reason.strip(), metadata={**(metadata or {}), "old": {k: str(v) for k, v in old.items()}},
+            )
+            # Internal notes stay in the admin: the change log is public history.
+            public = [name for name in changes if name not in PRIVATE_FIELDS]
+            _log(report, ChangeType.UPDATED, ChangeSource.ADMIN_ACTION,
+                 old={k: old[k] for k in public}, new={**{k: changes[k] for k in public}, "action": action})
+    return len(reports)
+
+
+def report_flag(*, reports: Sequence[Report], moderator: str, reason: str) -> int:
+    return _moderate(reports=reports, moderator=moderator, action="flag", reason=reason,
+                     changes={"status": ReportStatus.FLAGGED})
+
+
+def report_publish(*, reports: Sequence[Report], moderator: str, reason: str) -> int:
+    return _moderate(reports=reports, moderator=moderator, action="unflag", reason=reason,
+                     changes={"status": ReportStatus.PUBLISHED})
+
+
+def report_mark_spam(*, reports: Sequence[Report], moderator: str, reason: str) -> int:
+    return _moderate(reports=reports, moderator=moderator, action="spam", reason=reason,
+                     changes={"status": ReportStatus.SPAM})
+
+
+def report_link_project(*, reports: Sequence[Report], project: Project, moderator: str, reason: str) -> int:
+    return _moderate(reports=reports, moderator=moderator, action="link_project", reason=reason,
+                     changes={"project": project}, metadata={"project_id": str(project.pk)})
+
+
+def report_add_note(*, reports: Sequence[Report], note: str, moderator: str, reason: str) -> int:
+    """Append an internal note (never public); the note is the change, the reason says why."""
+    if not note.strip():
+        raise ReportError("note", "The note is empty.")
+    stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    count = 0
+    for report in reports:
+        notes = (report.admin_notes + "\n" if report.admin_notes else "") + f"[{stamp} {moderator}] {note.strip()}"
+        count += _moderate(reports=[report], moderator=moderator, action="note", reason=reason,
+                           changes={"admin_notes": notes})
+    return count
