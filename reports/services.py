@@ -17,10 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from projects.models import Project
-from reports.models import AdminAction, Contributor, Report, ReportPhoto, ReportStatus, ReportVote, VoteDirection
-from reports.photos import MAX_PHOTOS, PhotoError, clean_photo
 from realtime.models import ChangeSource, ChangeType, EntityType
 from realtime.services import change_log_record
+from reports.models import AdminAction, Contributor, Report, ReportPhoto, ReportStatus, ReportVote, VoteDirection
+from reports.photos import MAX_PHOTOS, PhotoError, clean_photo
 
 # Mainland South Africa with its coastal waters; reports elsewhere are refused.
 SA_BOUNDS = {"min_lng": 16.3, "max_lng": 33.0, "min_lat": -35.0, "max_lat": -22.0}

@@ -16,5 +16,6 @@ async def test_page_answers_200_through_asgi(path: str) -> None:
 
 
 async def test_unknown_page_answers_404_through_asgi() -> None:
-    response = await HttpCommunicator(application, "GET", "/no-such-page/", headers=[(b"host", b"localhost")]).get_response(timeout=10)
+    communicator = HttpCommunicator(application, "GET", "/no-such-page/", headers=[(b"host", b"localhost")])
+    response = await communicator.get_response(timeout=10)
     assert response["status"] == 404

@@ -6,7 +6,13 @@ from PIL import Image
 from realtime.models import DataChangeLog
 from reports.models import AdminAction, ReportStatus
 from reports.services import (
-    DuplicateVote, PhotoUpload, ReportError, report_add_note, report_flag, report_submit, report_vote,
+    DuplicateVote,
+    PhotoUpload,
+    ReportError,
+    report_add_note,
+    report_flag,
+    report_submit,
+    report_vote,
 )
 from tests.factories import ProjectFactory
 
