@@ -42,7 +42,7 @@ def _setting(name: str, cast: type, default: object) -> object:
 
 DEBUG: bool = _setting("DEBUG", bool, False)  # type: ignore[assignment]
 _DEFAULT_DEV_KEY = "insecure-development-key-set-SECRET_KEY-in-production-0123456789abcdef"
-SECRET_KEY: str = env("SECRET_KEY", default=_DEFAULT_DEV_KEY)
+SECRET_KEY: str = env("SECRET_KEY", default="") or _DEFAULT_DEV_KEY
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL: str = env("SITE_URL", default="http://localhost:8000")
@@ -124,7 +124,8 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------------
 # SpatiaLite by default; `postgis://user:pass@host:5432/name` (or `?host=/socket/dir`) for PostGIS.
-DATABASE_URL: str = env("DATABASE_URL", default=f"spatialite:///{VAR_DIR / 'bukaamanzi.sqlite3'}")
+# An empty variable means "use the default", as in .env.example.
+DATABASE_URL: str = env("DATABASE_URL", default="") or f"spatialite:///{VAR_DIR / 'bukaamanzi.sqlite3'}"
 try:
     _db = environ.Env.db_url_config(DATABASE_URL)
 except Exception as exc:  # django-environ raises several types for a malformed URL
@@ -150,7 +151,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Channel layer --------------------------------------------------------------------------------------
 # The web server and the django-q2 worker are separate processes, so the default is the private Redis that
 # `make run` starts on a socket; the in-memory layer is only for unit tests (CHANNEL_LAYER=memory).
-REDIS_URL: str = env("REDIS_URL", default=f"unix://{VAR_DIR / 'redis.sock'}")
+REDIS_URL: str = env("REDIS_URL", default="") or f"unix://{VAR_DIR / 'redis.sock'}"
 if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://")
 CHANNEL_LAYER: str = env("CHANNEL_LAYER", default="redis")
@@ -208,7 +209,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default="") or VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

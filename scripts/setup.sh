@@ -60,17 +60,17 @@ if [[ ! -x .venv/bin/python ]]; then
   "$python" -m venv .venv || die "could not create .venv (apt-get install python3-venv)"
 fi
 
-# --- Python packages (only when requirements changed) -----------------------------------------------------
+# --- Python packages (each file only when it changed) -----------------------------------------------------
 reqs=(requirements.txt)
 $want_test && reqs+=(requirements-dev.txt)
-stamp=.venv/.installed-$(cat "${reqs[@]}" | sha256sum | cut -c1-16)
-if [[ ! -f $stamp ]]; then
-  say "Installing Python packages (${reqs[*]})"
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  args=(); for r in "${reqs[@]}"; do args+=(-r "$r"); done
-  .venv/bin/python -m pip install -q --disable-pip-version-check "${args[@]}" || die "pip could not install the requirements"
-  rm -f .venv/.installed-*; touch "$stamp"
-fi
+for r in "${reqs[@]}"; do
+  stamp=.venv/.installed-$r-$(sha256sum "$r" | cut -c1-16)
+  if [[ ! -f $stamp ]]; then
+    say "Installing Python packages ($r)"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$r" || die "pip could not install $r"
+    rm -f .venv/.installed-"$r"-*; touch "$stamp"
+  fi
+done
 
 # --- Front-end test tools from the npm registry (Playwright driver and axe-core; no browser download) ------
 if $want_test && [[ -f package.json ]]; then
