@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 
-
 @pytest.fixture(autouse=True)
 def _isolated_media_and_memory_channels(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
