@@ -48,12 +48,20 @@ def test_the_spatialite_database_runs_in_wal_mode(tmp_path: Path) -> None:
         ("SPATIALITE_LIBRARY_PATH", "/nowhere/mod_spatialite", "SpatiaLite"),
     ],
 )
-def test_a_bad_setting_stops_start_up_with_a_message_not_a_traceback(variable: str, value: str, message: str) -> None:
-    result = manage("migrate", "--plan", env={variable: value, "DATABASE_URL": os.environ.get("DATABASE_URL", "")}
-                    if variable != "DATABASE_URL" else {variable: value})
+def test_a_bad_setting_stops_start_up_with_a_message_not_a_traceback(
+    variable: str, value: str, message: str, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": f"spatialite:///{tmp_path / 'site.sqlite3'}", variable: value}
+    result = manage("migrate", "--plan", env=env)
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_reported_in_one_line(tmp_path: Path) -> None:
+    result = manage("migrate", "--plan", env={"DATABASE_URL": f"postgis://nobody@/none?host={tmp_path}"})
+    assert result.returncode != 0
+    assert "Cannot reach the database" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_the_system_set_up_is_quick_and_silent_when_everything_is_installed() -> None:
