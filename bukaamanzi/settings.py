@@ -19,7 +19,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -270,3 +271,66 @@ LOGGING = {
 # user-supplied SRS or WKT with SRS to GDAL (points are built from validated numbers with SRID 4326), so the
 # warning is acknowledged here rather than ignored silently.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- Live updates (realtime/) ---------------------------------------------------------------------------
+# Fan-out goes through Redis pub/sub: a group message is published once and each web process hands it to its own
+# connections, instead of one queued copy per connection (which, past the per-process queue capacity, the
+# list-based layer drops). Messages missed while disconnected are replayed from the change log on resume.
+if CHANNEL_LAYER == "redis":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL}]},
+        }
+    }
+RELAY_SEND_TIMEOUT_SECONDS: float = _setting("RELAY_SEND_TIMEOUT_SECONDS", float, 2.0)  # type: ignore[assignment]
+RELAY_LOCK_TIMEOUT_SECONDS: float = _setting("RELAY_LOCK_TIMEOUT_SECONDS", float, 10.0)  # type: ignore[assignment]
+WS_REPLAY_LIMIT: int = _setting("WS_REPLAY_LIMIT", int, 500)  # type: ignore[assignment]
+WS_MAX_SUBSCRIPTIONS: int = _setting("WS_MAX_SUBSCRIPTIONS", int, 50)  # type: ignore[assignment]
+
+# --- Public API (bukaamanzi/apitools.py, projects/maplayer.py, reports/ratelimit.py) --------------------------
+API_CACHE_SECONDS: int = _setting("API_CACHE_SECONDS", int, 60)  # type: ignore[assignment]
+# How many reverse proxies in front of daphne append to X-Forwarded-For (0: use REMOTE_ADDR as it is).
+API_TRUSTED_PROXIES: int = _setting("API_TRUSTED_PROXIES", int, 0)  # type: ignore[assignment]
+MAP_CLUSTER_THRESHOLD: int = _setting("MAP_CLUSTER_THRESHOLD", int, 2000)  # type: ignore[assignment]
+OC4IDS_LICENSE_URL: str = env("OC4IDS_LICENSE_URL", default="")
+# "<count>/<s|m|h|d>" per client address; counted in the RATELIMIT_CACHE cache alias, which must be shared by
+# every web process (Redis) or each process counts on its own.
+REPORT_RATE_LIMIT: str = env("REPORT_RATE_LIMIT", default="10/h")
+VOTE_RATE_LIMIT: str = env("VOTE_RATE_LIMIT", default="60/h")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "rl",
+         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+        if CHANNEL_LAYER == "redis" else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
+}
+# A bare one-SELECT view under /bench/ for the load test's baseline; never on in production.
+BENCH_VIEWS: bool = _setting("BENCH_VIEWS", bool, False)  # type: ignore[assignment]
+
+# --- Ingestion (ingestion/) -----------------------------------------------------------------------------
+# Retries: urllib3 waits backoff_factor * 2**(n-1) seconds plus up to HTTP_BACKOFF_JITTER, at most HTTP_BACKOFF_MAX
+# (a server's Retry-After is honoured as sent).
+HTTP_BACKOFF_JITTER: float = _setting("HTTP_BACKOFF_JITTER", float, 0.5)  # type: ignore[assignment]
+HTTP_BACKOFF_MAX: float = _setting("HTTP_BACKOFF_MAX", float, 60.0)  # type: ignore[assignment]
+INGESTION_BATCH_SIZE: int = _setting("INGESTION_BATCH_SIZE", int, 300)  # type: ignore[assignment]
+TREASURY_PAGE_SIZE: int = _setting("TREASURY_PAGE_SIZE", int, 500)  # type: ignore[assignment]
+# capital_v2: one request per amount type and financial year (never summed); empty years = the last three
+# completed municipal financial years.
+TREASURY_CAPITAL_AMOUNT_TYPES: list[str] = env.list("TREASURY_CAPITAL_AMOUNT_TYPES", default=["AUDA"])
+TREASURY_CAPITAL_YEARS: list[int] = env.list("TREASURY_CAPITAL_YEARS", cast=int, default=[])
+TREASURY_CAPITAL_BATCH: int = _setting("TREASURY_CAPITAL_BATCH", int, 100)  # type: ignore[assignment]
+# The dashboard page listing local municipalities, relative to DWS_PMD_URL; from there only server links are followed.
+DWS_INDEX_PATH: str = env("DWS_INDEX_PATH", default="level.aspx?df=1&lv=1&id=630")
+DWS_MAX_GRID_PAGES: int = _setting("DWS_MAX_GRID_PAGES", int, 200)  # type: ignore[assignment]
+# A queued or running run older than this is taken to be abandoned (its worker died) and marked failed.
+INGESTION_STALE_AFTER_SECONDS: int = _setting(  # type: ignore[assignment]
+    "INGESTION_STALE_AFTER_SECONDS", int, Q_TIMEOUT + 300
+)
+# Schedules (times in Africa/Johannesburg), upserted by `manage.py setup_schedules`.
+SCHEDULE_TREASURY_DAILY_AT: str = env("SCHEDULE_TREASURY_DAILY_AT", default="02:00")
+SCHEDULE_DWS_CHECK_MINUTES: int = _setting("SCHEDULE_DWS_CHECK_MINUTES", int, 5)  # type: ignore[assignment]
+SCHEDULE_DWS_FULL_MINUTES: int = _setting("SCHEDULE_DWS_FULL_MINUTES", int, 60)  # type: ignore[assignment]
+# `POST /api/v1/sync/trigger` accepts staff sessions, or `Authorization: Bearer <SYNC_API_TOKEN>` when this is set.
+SYNC_API_TOKEN: str = env("SYNC_API_TOKEN", default="")

@@ -24,8 +24,9 @@ def start_private_redis() -> subprocess.Popen[bytes] | None:
     socket = VAR / "redis.sock"
     return subprocess.Popen(
         ["redis-server", "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
-         "--save", "", "--appendonly", "no", "--dir", str(VAR)],
+         "--save", "", "--appendonly", "no", "--dir", str(VAR), "--loglevel", "warning"],
         cwd=VAR,
+        start_new_session=True,
     )
 
 
@@ -49,19 +50,23 @@ def main() -> None:
     processes.append(subprocess.Popen(
         [PYTHON, "-m", "daphne", "-b", os.environ.get("BIND", "127.0.0.1"), "-p", port, "bukaamanzi.asgi:application"],
         cwd=ROOT,
+        start_new_session=True,
     ))
-    processes.append(subprocess.Popen([PYTHON, "manage.py", "qcluster"], cwd=ROOT))
+    processes.append(subprocess.Popen([PYTHON, "manage.py", "qcluster"], cwd=ROOT, start_new_session=True))
     print(f"Buka Amanzi is at http://localhost:{port}/ (Ctrl-C stops it)", flush=True)
 
+    # Children run in their own sessions, so Ctrl-C reaches only this process, which then stops each child
+    # once: the web server and the worker first, Redis (which they both use) last.
     def stop(*_: object) -> None:
-        for process in reversed(processes):
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for group in (processes[1:] if redis else processes, processes[:1] if redis else []):
+            for process in group:
+                if process.poll() is None:
+                    process.terminate()
+            for process in group:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         sys.exit(0)
 
     signal.signal(signal.SIGINT, stop)
