@@ -151,6 +151,9 @@ class Project(models.Model):
             models.Index(fields=["end_date"], name="project_end_date_idx"),
             models.Index(fields=["updated_at"], name="project_updated_at_idx"),
             models.Index(fields=["last_scraped_at"], name="project_last_scraped_idx"),
+            # The original schema's lookups: by identifier alone (across sources) and by content hash.
+            models.Index(fields=["external_id"], name="project_external_id_idx"),
+            models.Index(fields=["content_hash"], name="project_content_hash_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="project_unique_source_external_id"),
