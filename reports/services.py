@@ -204,8 +204,10 @@ def report_add_note(*, reports: Sequence[Report], note: str, moderator: str, rea
         raise ReportError("note", "The note is empty.")
     stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
     count = 0
-    for report in reports:
-        notes = (report.admin_notes + "\n" if report.admin_notes else "") + f"[{stamp} {moderator}] {note.strip()}"
-        count += _moderate(reports=[report], moderator=moderator, action="note", reason=reason,
-                           changes={"admin_notes": notes})
+    # One transaction for the batch, as for the other actions: a bulk note is added to all or to none.
+    with transaction.atomic():
+        for report in reports:
+            notes = (report.admin_notes + "\n" if report.admin_notes else "") + f"[{stamp} {moderator}] {note.strip()}"
+            count += _moderate(reports=[report], moderator=moderator, action="note", reason=reason,
+                               changes={"admin_notes": notes})
     return count

@@ -1,0 +1,415 @@
+"""The moderation back office: the report queue, moderation actions with reasons, and the moderation log.
+
+Reports change only through the moderation services (`reports.services`): each action asks for a reason on
+a confirmation page, then writes one AdminAction and one change-log row per report, exactly as any other
+writer does, so public pages and live clients see the result at once. The change form is therefore
+read-only; the actions are on the change list (one or many reports) and as buttons on each report's page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.functional import Promise
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from municipalities.admin import readonly_map
+from realtime.admin import ReadOnlyAdminMixin, pretty_json
+from realtime.models import DataChangeLog, EntityType
+from reports.admin_forms import LinkProjectForm, NoteForm, ReasonForm
+from reports.models import AdminAction, Contributor, Report, ReportPhoto, ReportVote
+from reports.services import (
+    ReportError,
+    report_add_note,
+    report_flag,
+    report_link_project,
+    report_mark_spam,
+    report_publish,
+)
+
+HISTORY_ROWS = 50
+# Reports named on the confirmation page; the rest are counted.
+PREVIEW_ROWS = 20
+THUMBNAIL_PX = 64
+
+
+def photo_thumbnail(photo: ReportPhoto, size: int = THUMBNAIL_PX) -> SafeString:
+    """The stored photo drawn small, with its description as alt text (or a plain one when it has none)."""
+    width, height = photo.width or size, photo.height or size
+    scale = size / max(width, height)
+    alt = photo.alt_text or _("Photo sent with report %(id)s") % {"id": photo.report_id}
+    return format_html(
+        '<img src="{}" alt="{}" width="{}" height="{}" loading="lazy" decoding="async">',
+        photo.image.url, alt, max(1, round(width * scale)), max(1, round(height * scale)),
+    )
+
+
+# --- Moderation actions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moderation:
+    title: Promise
+    form_class: type[ReasonForm]
+    # (reports, moderator, cleaned form data) -> number of reports moderated
+    run: Callable[[list[Report], str, dict[str, Any]], int]
+
+
+MODERATIONS: dict[str, Moderation] = {
+    "flag": Moderation(
+        _("Flag (hide from the public)"), ReasonForm,
+        lambda reports, moderator, data: report_flag(reports=reports, moderator=moderator, reason=data["reason"]),
+    ),
+    "unflag": Moderation(
+        _("Unflag (publish again)"), ReasonForm,
+        lambda reports, moderator, data: report_publish(reports=reports, moderator=moderator, reason=data["reason"]),
+    ),
+    "spam": Moderation(
+        _("Mark as spam"), ReasonForm,
+        lambda reports, moderator, data: report_mark_spam(
+            reports=reports, moderator=moderator, reason=data["reason"]
+        ),
+    ),
+    "link_project": Moderation(
+        _("Link to a project"), LinkProjectForm,
+        lambda reports, moderator, data: report_link_project(
+            reports=reports, project=data["project"], moderator=moderator, reason=data["reason"]
+        ),
+    ),
+    "note": Moderation(
+        _("Add an internal note"), NoteForm,
+        lambda reports, moderator, data: report_add_note(
+            reports=reports, note=data["note"], moderator=moderator, reason=data["reason"]
+        ),
+    ),
+}
+
+
+def _build_form(name: str, request: HttpRequest) -> ReasonForm:
+    moderation = MODERATIONS[name]
+    kwargs: dict[str, Any] = {}
+    if moderation.form_class is LinkProjectForm and "_search" in request.POST:
+        kwargs["search"] = request.POST.get("project_search", "").strip()
+    if "apply" in request.POST:
+        return moderation.form_class(request.POST, **kwargs)
+    # First showing, or a project search: keep what was typed, without complaining about what was not.
+    initial = {key: request.POST.get(key, "") for key in ("reason", "note", "project_search")}
+    return moderation.form_class(initial=initial, **kwargs)
+
+
+# The change-list action (a ReportAdmin method) that leads to each moderation's confirmation page.
+ACTION_OF_MODERATION = {
+    "flag": "flag_reports", "unflag": "unflag_reports", "spam": "spam_reports", "link_project": "link_reports",
+    "note": "note_reports",
+}
+
+
+# --- Filters ----------------------------------------------------------------------------------------------
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    title = _("review")
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Promise]]:
+        return [("unreviewed", _("Not reviewed yet")), ("reviewed", _("Reviewed"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        if self.value() == "unreviewed":
+            return queryset.filter(reviewed_at__isnull=True)
+        if self.value() == "reviewed":
+            return queryset.filter(reviewed_at__isnull=False)
+        return queryset
+
+
+# --- Reports ----------------------------------------------------------------------------------------------
+
+
+class ReportPhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ReportPhoto
+    fields = ("preview", "alt_text", "width", "height", "created_at")
+    readonly_fields = fields
+    extra = 0
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj: ReportPhoto) -> SafeString:
+        return format_html('<a href="{}">{}</a>', obj.image.url, photo_thumbnail(obj, size=240))
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = (
+        "thumbnails", "title", "status", "report_type", "project_link", "created_at", "reviewed_at", "map_link",
+        "votes",
+    )
+    list_display_links = ("title",)
+    list_filter = (ReviewFilter, "status", "report_type")
+    search_fields = ("title", "description", "address", "contributor_name", "=project__external_id")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    list_select_related = ("project", "project__municipality")
+    show_full_result_count = False
+    list_per_page = 100
+    actions = ("flag_reports", "unflag_reports", "spam_reports", "link_reports", "note_reports")
+    fieldsets = (
+        (None, {"fields": ("title", "description", "report_type", "status", "project_link", "address")}),
+        (_("Where"), {"fields": ("location_map",)}),
+        (_("Who sent it (moderators only)"), {"fields": ("contributor_name", "contributor", "contributor_email")}),
+        (_("Moderation"), {"fields": ("reviewed_at", "admin_notes", "upvotes", "downvotes", "created_at")}),
+    )
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+    inlines = (ReportPhotoInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        # One query for the thumbnails of a whole page, whatever the number of reports.
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("photos", queryset=ReportPhoto.objects.order_by("pk"))
+        )
+
+    # Reports come from residents (report_submit) and change only through the moderation actions.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Report | None = None) -> bool:
+        return False
+
+    # --- columns ---
+
+    @admin.display(description=_("photos"))
+    def thumbnails(self, obj: Report) -> SafeString | str:
+        photos = list(obj.photos.all())
+        if not photos:
+            return "-"
+        more = format_html(" +{}", len(photos) - 1) if len(photos) > 1 else ""
+        return format_html("{}{}", photo_thumbnail(photos[0]), more)
+
+    @admin.display(description=_("project"), ordering="project__name")
+    def project_link(self, obj: Report) -> SafeString | str:
+        if not obj.project_id:
+            return "-"
+        code = obj.project.municipality.code if obj.project.municipality_id else ""
+        url = reverse("admin:projects_project_change", args=[obj.project_id])
+        return format_html('<a href="{}">{}</a> {}', url, obj.project.name, code)
+
+    @admin.display(description=_("map"))
+    def map_link(self, obj: Report) -> SafeString:
+        # A link to the map on the report's page rather than one map per row: a page of 100 maps would be heavy.
+        url = reverse("admin:reports_report_change", args=[obj.pk]) + "#report-map"
+        coordinates = f"{obj.location.y:.4f}, {obj.location.x:.4f}"
+        return format_html('<a href="{}" title="{}">{}</a>', url, _("Show on the map"), coordinates)
+
+    @admin.display(description=_("votes (up/down)"))
+    def votes(self, obj: Report) -> str:
+        return f"{obj.upvotes}/{obj.downvotes}"
+
+    # --- change page ---
+
+    @admin.display(description=_("location"))
+    def location_map(self, obj: Report) -> SafeString | str:
+        label = _("Where report %(id)s was made: latitude %(lat).5f, longitude %(lng).5f") % {
+            "id": obj.pk, "lat": obj.location.y, "lng": obj.location.x,
+        }
+        return format_html('<div id="report-map">{}</div>', readonly_map(obj.location, label=label))
+
+    @admin.display(description=_("contributor's email"))
+    def contributor_email(self, obj: Report) -> str:
+        return obj.contributor.email if obj.contributor_id and obj.contributor.email else "-"
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST":
+            raise PermissionDenied(_("Reports change only through the moderation actions, which ask for a reason."))
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        can_moderate = self.has_change_permission(request)
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+            "moderation_links": [
+                (reverse("admin:reports_report_moderate", args=[object_id, name]), moderation.title)
+                for name, moderation in MODERATIONS.items()
+            ] if can_moderate else [],
+            "audit_actions": AdminAction.objects.filter(target_type="report", target_id=object_id)[:HISTORY_ROWS],
+            "audit_changes": DataChangeLog.objects.for_entity(EntityType.REPORT, object_id)[:HISTORY_ROWS],
+            "audit_entity_type": EntityType.REPORT,
+            "audit_entity_id": object_id,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- moderation ---
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/moderate/<str:name>/",
+                self.admin_site.admin_view(self.moderate_one_view),
+                name="reports_report_moderate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def moderate_one_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
+        """The confirmation page for one report, reached from the buttons on its page."""
+        if name not in MODERATIONS:
+            raise PermissionDenied
+        report = get_object_or_404(Report, pk=object_id)
+        if not self.has_change_permission(request, report):
+            raise PermissionDenied
+        response = self._moderate(request, Report.objects.filter(pk=report.pk), name, single=report)
+        return response or HttpResponseRedirect(reverse("admin:reports_report_change", args=[report.pk]))
+
+    def _moderate(
+        self, request: HttpRequest, queryset: QuerySet[Report], name: str, single: Report | None = None
+    ) -> HttpResponse | None:
+        """Show the confirmation form; on a valid submission run the service and return None (done)."""
+        moderation = MODERATIONS[name]
+        form = _build_form(name, request)
+        if "apply" in request.POST and form.is_valid():
+            reports = list(queryset.select_related("project__municipality").order_by("pk"))
+            try:
+                count = moderation.run(reports, request.user.get_username(), form.cleaned_data)
+            except ReportError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(action)s: done for %(count)d report.", "%(action)s: done for %(count)d reports.", count
+                    ) % {"action": moderation.title, "count": count},
+                    messages.SUCCESS,
+                )
+                return None
+        total = queryset.count()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": moderation.title,
+            "opts": self.opts,
+            "moderation_name": name,
+            "moderation": moderation,
+            "form": form,
+            "media": self.media + form.media,
+            "preview": list(queryset.select_related("project")[:PREVIEW_ROWS]),
+            "total": total,
+            "more": max(0, total - PREVIEW_ROWS),
+            "single": single,
+            # Carried through the page so that the admin routes the submission back to this action.
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_name": ACTION_OF_MODERATION[name],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "searched": "_search" in request.POST,
+            "search_count": getattr(form, "search_count", None),
+        }
+        return TemplateResponse(request, "admin/reports/report/moderate.html", context)
+
+    @admin.action(description=_("Flag (hide from the public)…"), permissions=["change"])
+    def flag_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "flag")
+
+    @admin.action(description=_("Unflag (publish again)…"), permissions=["change"])
+    def unflag_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "unflag")
+
+    @admin.action(description=_("Mark as spam…"), permissions=["change"])
+    def spam_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "spam")
+
+    @admin.action(description=_("Link to a project…"), permissions=["change"])
+    def link_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "link_project")
+
+    @admin.action(description=_("Add an internal note…"), permissions=["change"])
+    def note_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "note")
+
+
+# --- The rest of the reports app: read-only -----------------------------------------------------------------
+
+
+@admin.register(Contributor)
+class ContributorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Staff only (the whole admin is): the email is for contacting a contributor and never leaves the admin."""
+
+    list_display = ("__str__", "email", "organisation", "created_at")
+    search_fields = ("name", "=email", "organisation")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(ReportPhoto)
+class ReportPhotoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("thumbnail", "report", "alt_text", "width", "height", "created_at")
+    search_fields = ("report__title", "alt_text")
+    list_select_related = ("report",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = ("preview", "report", "alt_text", "width", "height", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("photo"))
+    def thumbnail(self, obj: ReportPhoto) -> SafeString:
+        return photo_thumbnail(obj)
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj: ReportPhoto) -> SafeString:
+        return format_html('<a href="{}">{}</a>', obj.image.url, photo_thumbnail(obj, size=480))
+
+
+@admin.register(ReportVote)
+class ReportVoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("report", "direction", "created_at")
+    list_filter = ("direction",)
+    list_select_related = ("report",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(AdminAction)
+class AdminActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "admin_name", "action", "target", "short_reason")
+    list_filter = ("action", "target_type")
+    search_fields = ("admin_name", "=target_id", "reason")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    list_per_page = 100
+    fields = ("created_at", "admin_name", "action", "target", "reason", "metadata_pretty")
+    readonly_fields = fields
+
+    _TARGET_ADMIN = {"report": "admin:reports_report_change", "project": "admin:projects_project_change"}
+
+    @admin.display(description=_("target"), ordering="target_id")
+    def target(self, obj: AdminAction) -> SafeString | str:
+        url_name = self._TARGET_ADMIN.get(obj.target_type)
+        label = f"{obj.target_type} {obj.target_id}"
+        if url_name is None:
+            return label
+        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[obj.target_id]), label)
+
+    @admin.display(description=_("reason"))
+    def short_reason(self, obj: AdminAction) -> str:
+        return obj.reason if len(obj.reason) <= 80 else obj.reason[:79] + "…"
+
+    @admin.display(description=_("details"))
+    def metadata_pretty(self, obj: AdminAction) -> str:
+        return pretty_json(obj.metadata)
