@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+import logging
 
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
+
+from bukaamanzi.apitools import ApiError, error_response
 from ingestion.api import router as ingestion_router
 from municipalities.api import router as municipalities_router
+from projects.api import exports_router, map_router
 from projects.api import router as projects_router
 from realtime.api import router as realtime_router
 from reports.api import router as reports_router
@@ -24,5 +33,55 @@ api = NinjaAPI(
 api.add_router("/municipalities", municipalities_router)
 api.add_router("/projects", projects_router)
 api.add_router("/reports", reports_router)
+api.add_router("/map", map_router)
+api.add_router("/exports", exports_router)
 api.add_router("", ingestion_router)
 api.add_router("", realtime_router)
+
+
+# --- One error shape: {"detail": [{"field": ..., "message": ...}]} (see bukaamanzi/apitools.py) -------------
+logger = logging.getLogger("bukaamanzi.api")
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return error_response(request, exc.errors, exc.status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """ninja's own checks (a page that is not a number, a missing parameter): name the field, in words."""
+    errors = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body", "form")]
+        message = str(error.get("msg", _("Invalid value."))).removeprefix("Value error, ")
+        errors.append((location[0] if location else None, message))
+    return error_response(request, errors, 422)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, [(None, _("Not found."))], 404)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 429:
+        message = _("Too many requests from your address: wait before trying again (see Retry-After).")
+    else:
+        message = str(exc)
+    return error_response(request, [(None, message)], exc.status_code)
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(SuspiciousOperation)
+def _bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A malformed multipart body or one past Django's upload limits is the client's error, not a 500.
+    return error_response(request, [(None, _("The request body could not be read: %(reason)s") % {"reason": exc})],
+                          400)
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("API error on %s %s", request.method, request.path)
+    return error_response(request, [(None, _("Something went wrong on our side; it has been logged."))], 500)

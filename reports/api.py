@@ -1,7 +1,198 @@
-"""API endpoints for reports."""
+"""API endpoints for community reports: the public list (published only), submitting, voting.
+
+Submitting and voting are rate-limited per client address (reports/ratelimit.py). The body is read here rather
+than by ninja so that a JSON body and a multipart form (with photos) go through the same checks and give the same
+error shape; both are documented in the OpenAPI schema.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+import json
+from collections import defaultdict
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+
+from bukaamanzi.apitools import ApiError, ErrorOut, client_address, json_response, not_found, paginate, parse_uuid
+from projects.filters import ProjectFilterForm
+from projects.models import Project
+from reports.models import Report, ReportPhoto, ReportStatus, ReportType
+from reports.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+from reports.ratelimit import report_throttle, vote_throttle
+from reports.schemas import ReportIn, ReportOut, ReportPage, VoteIn, VoteOut, check_report, check_vote
+from reports.services import DuplicateVote, PhotoUpload, ReportError, report_submit, report_vote
 
 router = Router(tags=["Reports"])
+
+REPORT_FIELDS = ("id", "project_id", "title", "description", "report_type", "status", "location", "address",
+                 "upvotes", "downvotes", "contributor_name", "created_at")
+PUBLIC_STATUSES = [ReportStatus.PUBLISHED]
+
+
+def _photos_by_report(request: HttpRequest, report_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    photos: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for photo in ReportPhoto.objects.filter(report_id__in=report_ids).order_by("pk").values(
+        "report_id", "image", "width", "height", "alt_text"
+    ):
+        photos[photo["report_id"]].append({
+            "url": request.build_absolute_uri(ReportPhoto.image.field.storage.url(photo["image"])),
+            "width": photo["width"], "height": photo["height"], "alt_text": photo["alt_text"],
+        })
+    return photos
+
+
+def _report_item(row: dict[str, Any], photos: list[dict[str, Any]]) -> dict[str, Any]:
+    location = row.pop("location")
+    return {**row, "location": {"lng": location.x, "lat": location.y}, "photos": photos}
+
+
+def report_items(request: HttpRequest, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    photos = _photos_by_report(request, [row["id"] for row in rows])
+    return [_report_item(row, photos.get(row["id"], [])) for row in rows]
+
+
+@router.get("", response={200: ReportPage, 422: ErrorOut}, summary="List published reports",
+            operation_id="reports_list")
+def list_reports(
+    request: HttpRequest,
+    project_id: str | None = Query(None, description="Only reports on this project (UUID)."),
+    status: str | None = Query(None, description="Only 'published': other reports are not public."),
+    report_type: str | None = Query(None, description="progress_update, issue, completion or quality_concern"),
+    bbox: str | None = Query(None, description="minlng,minlat,maxlng,maxlat (WGS 84 degrees)."),
+    page: int = Query(1, description="1 or more; a page past the end is empty."),
+    limit: int = Query(20, description="1 to 100."),
+) -> HttpResponse:
+    reports = Report.objects.published()
+    errors: list[tuple[str | None, str]] = []
+    if project_id:
+        try:
+            reports = reports.filter(project_id=parse_uuid(project_id, "project_id"))
+        except ApiError as exc:
+            errors += exc.errors
+    if status and status not in PUBLIC_STATUSES:
+        errors.append(("status", _("Only published reports are public: status can only be published.")))
+    if report_type:
+        if report_type not in ReportType.values:
+            errors.append(("report_type", _("report_type must be one of: %(choices)s.")
+                           % {"choices": ", ".join(ReportType.values)}))
+        reports = reports.filter(report_type=report_type)
+    if bbox:
+        form = ProjectFilterForm({"bbox": bbox})
+        if form.is_valid():
+            reports = reports.filter(location__intersects=form.cleaned_data["bbox"])
+        else:
+            errors += [("bbox", message) for message in form.errors_by_field()["bbox"]]
+    if errors:
+        error = ApiError(None, "")
+        error.errors = errors
+        raise error
+    current, rows = paginate(reports.order_by("-created_at", "-id"), page, limit, REPORT_FIELDS)
+    return json_response(request, current.envelope(report_items(request, rows)), max_age=0)
+
+
+def _read_body(request: HttpRequest) -> tuple[dict[str, Any], list[Any], list[str]]:
+    """The submitted fields, the photo files and their alt texts, from a JSON body or a multipart form."""
+    content_type = request.content_type or ""
+    if content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(None, _("The body is not valid JSON.")) from exc
+        if not isinstance(data, dict):
+            raise ApiError(None, _("The body must be a JSON object."))
+        return data, [], []
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        data = {key: request.POST.get(key) for key in request.POST}
+        return data, request.FILES.getlist("photos"), request.POST.getlist("photo_alt")
+    raise ApiError(None, _("Send the report as application/json or multipart/form-data."), status=415)
+
+
+REPORT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": ReportIn.model_json_schema()},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["title", "description", "report_type", "lng", "lat"],
+                "properties": {
+                    **ReportIn.model_json_schema()["properties"],
+                    "photos": {"type": "array", "maxItems": MAX_PHOTOS,
+                               "items": {"type": "string", "format": "binary"},
+                               "description": "JPEG, PNG or WebP, at most 5 MB each; EXIF is removed."},
+                    "photo_alt": {"type": "array", "items": {"type": "string"},
+                                  "description": "A description of each photo, in the same order."},
+                },
+            }
+        },
+    },
+}
+
+
+@router.post("", response={201: ReportOut, 404: ErrorOut, 415: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+             summary="Submit a report", operation_id="reports_create", throttle=[report_throttle],
+             openapi_extra={"requestBody": REPORT_BODY})
+def create_report(request: HttpRequest) -> HttpResponse:
+    data, files, alt_texts = _read_body(request)
+    checked = check_report(data)
+    if len(files) > MAX_PHOTOS:
+        checked.errors.append(("photos", _("At most %(max)d photos can be added to a report.") % {"max": MAX_PHOTOS}))
+    elif any(upload.size > MAX_PHOTO_BYTES for upload in files):
+        checked.errors.append(("photos", _("Each photo must be at most 5 MB.")))
+    if checked.errors:
+        error = ApiError(None, "")
+        error.errors = checked.errors
+        raise error
+    values = checked.values
+    project = None
+    if values.get("project_id"):
+        project = Project.objects.filter(pk=values["project_id"]).select_related("municipality").first()
+        if project is None:
+            raise ApiError("project_id", _("No project has this id."))
+    photos = [
+        PhotoUpload(data=upload.read(), name=upload.name or f"photo {index}",
+                    alt_text=alt_texts[index] if index < len(alt_texts) else "")
+        for index, upload in enumerate(files)
+    ]
+    try:
+        report = report_submit(
+            title=values["title"], description=values["description"], report_type=values["report_type"],
+            lng=values["lng"], lat=values["lat"], project=project, address=values["address"],
+            name=values["name"], email=values["email"], organisation=values["organisation"], photos=photos,
+        )
+    except ReportError as exc:
+        raise ApiError(exc.field, exc.message) from exc
+    except ValidationError as exc:
+        raise ApiError.from_fields({name: list(messages) for name, messages in exc.message_dict.items()}) from exc
+    row = Report.objects.filter(pk=report.pk).values(*REPORT_FIELDS).get()
+    return json_response(request, report_items(request, [row])[0], status=201)
+
+
+@router.post("/{report_id}/vote", response={200: VoteOut, 404: ErrorOut, 409: ErrorOut, 415: ErrorOut,
+                                            422: ErrorOut, 429: ErrorOut},
+             summary="Vote a report up or down (once per person)", operation_id="reports_vote",
+             throttle=[vote_throttle],
+             openapi_extra={"requestBody": {"required": True,
+                                            "content": {"application/json": {"schema": VoteIn.model_json_schema()}}}})
+def vote(request: HttpRequest, report_id: str) -> HttpResponse:
+    if not report_id.isdigit() or len(report_id) > 18:
+        raise ApiError("report_id", _("report_id must be a whole number."))
+    data, _files, _alts = _read_body(request)
+    try:
+        direction = check_vote(data)
+    except ValueError as exc:
+        raise ApiError("direction", str(exc)) from exc
+    report = Report.objects.published().filter(pk=int(report_id)).select_related("project__municipality").first()
+    if report is None:
+        raise not_found("report_id", _("No published report has this id."))
+    # A session key when the client has a session (the site's own pages), else its address.
+    voter = f"session:{request.session.session_key}" if request.session.session_key else (
+        f"address:{client_address(request)}")
+    try:
+        report = report_vote(report=report, direction=direction, voter=voter)
+    except DuplicateVote as exc:
+        raise ApiError("report_id", _("You have already voted on this report."), status=409) from exc
+    return json_response(request, {"id": report.pk, "upvotes": report.upvotes, "downvotes": report.downvotes})

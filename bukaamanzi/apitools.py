@@ -1,0 +1,181 @@
+"""Small helpers shared by the API routers: one error shape, pagination, fast JSON with ETags, client address.
+
+Every API error body is `{"detail": [{"field": <name or null>, "message": <why>}]}`; bad input is 422, a missing
+thing 404, a second vote 409, too many requests 429. Large lists are built from `.values()` dicts and written
+with one `json.dumps`, so no pydantic model is validated per row; the response schemas in each app's
+`schemas.py` document the shape for OpenAPI only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from ninja import Schema
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class FieldError(Schema):
+    field: str | None
+    message: str
+
+
+class ErrorOut(Schema):
+    """Every error: which field (null when the error is not about one) and why."""
+
+    detail: list[FieldError]
+
+
+class ApiError(Exception):
+    """An error the client can fix (or a thing that is not there); rendered as the one error shape."""
+
+    def __init__(self, field: str | None, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.errors = [(field, message)]
+        self.status = status
+
+    @classmethod
+    def from_fields(cls, errors: Mapping[str, Sequence[str]], status: int = 422) -> ApiError:
+        error = cls(None, "", status)
+        error.errors = [(field, message) for field, messages in errors.items() for message in messages]
+        return error
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.errors)
+
+
+def error_body(errors: Sequence[tuple[str | None, str]]) -> dict[str, Any]:
+    return {"detail": [{"field": field, "message": str(message)} for field, message in errors]}
+
+
+def not_found(field: str, message: str) -> ApiError:
+    return ApiError(field, message, status=404)
+
+
+def parse_uuid(value: str, field: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise ApiError(field, _("%(field)s must be a UUID.") % {"field": field}) from exc
+
+
+# --- Pagination -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    page: int
+    limit: int
+    count: int
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.count / self.limit) if self.count else 0
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+    @property
+    def past_the_end(self) -> bool:
+        return self.page > max(self.pages, 1)
+
+    def envelope(self, items: list[Any]) -> dict[str, Any]:
+        return {"items": items, "count": self.count, "page": self.page, "limit": self.limit, "pages": self.pages}
+
+
+def check_page(page: int, limit: int) -> None:
+    errors = []
+    if page < 1:
+        errors.append(("page", _("page must be 1 or more.")))
+    if not 1 <= limit <= MAX_LIMIT:
+        errors.append(("limit", _("limit must be between 1 and %(max)d.") % {"max": MAX_LIMIT}))
+    if errors:
+        error = ApiError(None, "")
+        error.errors = errors
+        raise error
+
+
+def paginate(queryset: QuerySet, page: int, limit: int, fields: Sequence[str]) -> tuple[Page, list[dict[str, Any]]]:
+    """One COUNT and, unless the page is past the end (an empty page, not an error), one SELECT of `fields`."""
+    check_page(page, limit)
+    current = Page(page=page, limit=limit, count=queryset.count())
+    if current.past_the_end:
+        return current, []
+    rows = list(queryset.values(*fields)[current.offset : current.offset + limit])
+    return current, rows
+
+
+# --- Responses ------------------------------------------------------------------------------------------
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(
+    request: HttpRequest, data: Any, *, status: int = 200, max_age: int | None = None,
+    content_type: str = "application/json",
+) -> HttpResponse:
+    """A JSON response with a content-hash ETag; a matching If-None-Match gets a 304 without the body.
+
+    The ETag is a hash of the body, so it is exact whatever changed the data (ingestion, moderators, votes): a
+    304 saves the transfer and the client's parsing, not the server's query.
+    """
+    body = dumps(data)
+    etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    cache_seconds = settings.API_CACHE_SECONDS if max_age is None else max_age
+    if status == 200 and request.method in ("GET", "HEAD") and etag in _if_none_match(request):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, status=status, content_type=content_type)
+    if request.method not in ("GET", "HEAD"):
+        patch_cache_control(response, no_store=True)
+    elif status == 200:
+        response["ETag"] = etag
+        if cache_seconds:
+            patch_cache_control(response, public=True, max_age=cache_seconds)
+        else:
+            patch_cache_control(response, no_cache=True)
+    return response
+
+
+def error_response(request: HttpRequest, errors: Sequence[tuple[str | None, str]], status: int) -> HttpResponse:
+    response = HttpResponse(dumps(error_body(errors)), status=status, content_type="application/json")
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def _if_none_match(request: HttpRequest) -> set[str]:
+    header = request.headers.get("If-None-Match", "")
+    return {part.strip().removeprefix("W/") for part in header.split(",") if part.strip()}
+
+
+# --- Clients --------------------------------------------------------------------------------------------
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or, behind API_TRUSTED_PROXIES proxies, the address the outermost
+    trusted proxy saw (the Nth entry from the right of X-Forwarded-For). Entries further left are client-written
+    and never trusted, so a client cannot pick its own rate-limit bucket."""
+    proxies = settings.API_TRUSTED_PROXIES
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < proxies:
+        return forwarded[0] if forwarded else remote
+    return forwarded[-proxies]

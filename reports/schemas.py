@@ -1,0 +1,173 @@
+"""API shapes for community reports and votes, and the one check of report input shared by JSON and multipart.
+
+A contributor's email may be sent with a report (for moderators) but no response shape has a field for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+
+from reports.models import ReportType, VoteDirection
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+TEXT_LIMITS = {"address": 500, "name": 100, "organisation": 200, "email": 254}
+
+
+class ReportIn(Schema):
+    """JSON body, or the same names as multipart form fields with up to 5 files named `photos`."""
+
+    title: str = Field(description=f"1 to {TITLE_MAX} characters")
+    description: str = Field(description=f"1 to {DESCRIPTION_MAX} characters")
+    report_type: str = Field(description="progress_update, issue, completion or quality_concern")
+    lng: float = Field(description="Longitude (WGS 84); must be in South Africa")
+    lat: float = Field(description="Latitude (WGS 84); must be in South Africa")
+    project_id: uuid.UUID | None = None
+    address: str = ""
+    name: str = Field("", description="Shown with the report; leave empty to stay anonymous")
+    email: str = Field("", description="For moderators only: never shown or returned")
+    organisation: str = ""
+
+
+class VoteIn(Schema):
+    direction: str = Field(description="up or down")
+
+
+class LngLat(Schema):
+    lng: float
+    lat: float
+
+
+class PhotoOut(Schema):
+    url: str
+    width: int
+    height: int
+    alt_text: str
+
+
+class ReportOut(Schema):
+    id: int
+    project_id: uuid.UUID | None
+    title: str
+    description: str
+    report_type: str
+    status: str
+    location: LngLat
+    address: str
+    upvotes: int
+    downvotes: int
+    contributor_name: str
+    created_at: dt.datetime
+    photos: list[PhotoOut]
+
+
+class ReportPage(Schema):
+    items: list[ReportOut]
+    count: int
+    page: int
+    limit: int
+    pages: int
+
+
+class VoteOut(Schema):
+    id: int
+    upvotes: int
+    downvotes: int
+
+
+# --- Checking input -------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckedReport:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _text(data: Mapping[str, Any], name: str, result: CheckedReport) -> str:
+    value = data.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        result.errors.append((name, _("%(field)s must be text.") % {"field": name}))
+        return ""
+    return value.strip()
+
+
+def _number(data: Mapping[str, Any], name: str, result: CheckedReport) -> float | None:
+    value = data.get(name)
+    if value is None or value == "":
+        result.errors.append((name, _("%(field)s is required.") % {"field": name}))
+        return None
+    if isinstance(value, bool):
+        value = "not a number"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        result.errors.append((name, _("%(field)s must be a number.") % {"field": name}))
+        return None
+    if not math.isfinite(number):
+        result.errors.append((name, _("%(field)s must be a finite number.") % {"field": name}))
+        return None
+    return number
+
+
+def check_report(data: Mapping[str, Any]) -> CheckedReport:
+    """Every problem with the report's fields at once, each naming its field."""
+    result = CheckedReport()
+    title = _text(data, "title", result)
+    if not title and not any(f == "title" for f, _m in result.errors):
+        result.errors.append(("title", _("A title is required.")))
+    elif len(title) > TITLE_MAX:
+        result.errors.append(("title", _("The title must be at most %(max)d characters.") % {"max": TITLE_MAX}))
+    description = _text(data, "description", result)
+    if not description and not any(f == "description" for f, _m in result.errors):
+        result.errors.append(("description", _("A description is required.")))
+    elif len(description) > DESCRIPTION_MAX:
+        result.errors.append(("description", _("The description must be at most %(max)d characters.")
+                              % {"max": DESCRIPTION_MAX}))
+    report_type = _text(data, "report_type", result)
+    if report_type not in ReportType.values:
+        result.errors.append(("report_type", _("report_type must be one of: %(choices)s.")
+                              % {"choices": ", ".join(ReportType.values)}))
+    lng, lat = _number(data, "lng", result), _number(data, "lat", result)
+    if lng is not None and not -180 <= lng <= 180:
+        result.errors.append(("lng", _("Longitude must be between -180 and 180.")))
+    if lat is not None and not -90 <= lat <= 90:
+        result.errors.append(("lat", _("Latitude must be between -90 and 90.")))
+    project_id = _text(data, "project_id", result)
+    if project_id:
+        try:
+            result.values["project_id"] = uuid.UUID(project_id)
+        except ValueError:
+            result.errors.append(("project_id", _("project_id must be a UUID.")))
+    extras = {name: _text(data, name, result) for name in TEXT_LIMITS}
+    for name, limit in TEXT_LIMITS.items():
+        if len(extras[name]) > limit:
+            result.errors.append((name, _("%(field)s must be at most %(max)d characters.")
+                                  % {"field": name, "max": limit}))
+    if extras["email"]:
+        try:
+            validate_email(extras["email"])
+        except ValidationError:
+            result.errors.append(("email", _("This email address is not valid.")))
+    result.values.update(title=title, description=description, report_type=report_type, lng=lng, lat=lat,
+                         **extras)
+    return result
+
+
+def check_vote(data: Mapping[str, Any]) -> str:
+    direction = data.get("direction")
+    if direction not in VoteDirection.values:
+        raise ValueError(_("direction must be up or down."))
+    return str(direction)
