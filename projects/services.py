@@ -182,26 +182,102 @@ def _replace_budgets(
     return (old, new) if (old or new) else None
 
 
-@transaction.atomic
-def project_lock_field(*, project: Project, field_name: str, value: Any, moderator: str, reason: str) -> Project:
-    """A moderator corrects one field and locks it against ingestion; the change is logged as an admin action."""
-    if field_name not in LOCKABLE_FIELDS:
-        raise ValueError(f"{field_name} cannot be locked")
-    old_value = getattr(project, field_name)
-    setattr(project, field_name, value)
-    locked = set(project.locked_fields or [])
-    locked.add(field_name)
-    project.locked_fields = sorted(locked)
-    project.full_clean(exclude=["municipality"], validate_unique=False)
-    project.save()
+class CorrectionError(ValueError):
+    """A moderator's correction that cannot be applied; `field` names what to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _require_reason(reason: str) -> str:
+    if not reason or not reason.strip():
+        raise CorrectionError("reason", "A reason is required for every correction.")
+    return reason.strip()
+
+
+def _log_moderation(
+    *, project: Project, action: str, moderator: str, reason: str, old: dict[str, Any], new: dict[str, Any],
+    metadata: dict[str, Any],
+) -> None:
+    # Imported here: reports depends on projects, so the moderation log model is reached lazily.
+    from reports.models import AdminAction
+
+    AdminAction.objects.create(
+        admin_name=moderator, target_type="project", target_id=str(project.pk), action=action, reason=reason,
+        metadata={**metadata, "old": to_json_value(old), "new": to_json_value(new)},
+    )
+    # The change log is public history: it says that a moderator changed the project, not who or why
+    # (that stays in the AdminAction), as for report moderation.
     change_log_record(
         entity_type=EntityType.PROJECT,
         entity_id=project.pk,
         change_type=ChangeType.UPDATED,
         source=ChangeSource.ADMIN_ACTION,
-        old_values={field_name: old_value},
-        new_values={field_name: value, "locked": True, "moderator": moderator, "reason": reason},
+        old_values=old,
+        new_values={**new, "action": action},
         municipality_code=project.municipality.code if project.municipality_id else "",
         project_id=project.pk,
     )
+
+
+@transaction.atomic
+def project_correct(*, project: Project, values: Mapping[str, Any], moderator: str, reason: str) -> Project:
+    """A moderator corrects one or more fields and locks them against ingestion.
+
+    Writes one AdminAction (who, why, old and new values) and one change-log row for the whole correction.
+    """
+    reason = _require_reason(reason)
+    not_lockable = sorted(set(values) - set(LOCKABLE_FIELDS))
+    if not_lockable:
+        raise CorrectionError(not_lockable[0], f"{', '.join(not_lockable)} cannot be corrected and locked.")
+    if not values:
+        raise CorrectionError("values", "Nothing to correct.")
+    old_locked = list(project.locked_fields or [])
+    old = {name: getattr(project, name) for name in values}
+    for name, value in values.items():
+        setattr(project, name, value)
+    project.locked_fields = sorted(set(old_locked) | set(values))
+    if "progress_percentage" in values and not _same(old["progress_percentage"], values["progress_percentage"]):
+        project.progress_changed_at = timezone.now()
+    project.full_clean(exclude=["municipality"], validate_unique=False)
+    project.save()
+    _log_moderation(
+        project=project, action="correct", moderator=moderator, reason=reason,
+        old={**old, "locked_fields": old_locked}, new={**values, "locked_fields": project.locked_fields},
+        metadata={"fields": sorted(values)},
+    )
     return project
+
+
+def project_lock_field(*, project: Project, field_name: str, value: Any, moderator: str, reason: str) -> Project:
+    """A moderator corrects one field and locks it against ingestion; the change is logged as an admin action."""
+    return project_correct(project=project, values={field_name: value}, moderator=moderator, reason=reason)
+
+
+@transaction.atomic
+def project_unlock_fields(
+    *, project: Project, field_names: Iterable[str], moderator: str, reason: str
+) -> Project:
+    """Lift locks so that the next ingestion run sets these fields from the source again. Values stay as they are."""
+    reason = _require_reason(reason)
+    names = sorted(set(field_names))
+    old_locked = list(project.locked_fields or [])
+    not_locked = [name for name in names if name not in old_locked]
+    if not names or not_locked:
+        raise CorrectionError("field_names", f"Not locked: {', '.join(not_locked) or '(none given)'}.")
+    project.locked_fields = [name for name in old_locked if name not in names]
+    # The content hash is cleared so that the next run compares field by field even when the source did not
+    # change: the unlocked field then takes the source's value at once.
+    project.content_hash = ""
+    project.save(update_fields=["locked_fields", "content_hash", "updated_at"])
+    _log_moderation(
+        project=project, action="unlock", moderator=moderator, reason=reason,
+        old={"locked_fields": old_locked}, new={"locked_fields": project.locked_fields}, metadata={"fields": names},
+    )
+    return project
+
+
+def project_unlock_field(*, project: Project, field_name: str, moderator: str, reason: str) -> Project:
+    return project_unlock_fields(project=project, field_names=[field_name], moderator=moderator, reason=reason)
