@@ -1,7 +1,7 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve as media_serve
 
 from bukaamanzi.api import api
 
@@ -13,5 +13,13 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("", include("projects.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Report photos are the only media: cleaned, EXIF-free files. The embedded site has no separate web server, so
+# daphne serves them (a proxy in front may take this over by serving MEDIA_ROOT at MEDIA_URL itself).
+urlpatterns += [
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", media_serve, {"document_root": settings.MEDIA_ROOT}),
+]
+if settings.BENCH_VIEWS:  # the load test's bare one-SELECT baseline (bench/api/); never on in production
+    urlpatterns += [path("bench/", include("bench.api.urls"))]
+
+# 404 uses Django's handler with templates/404.html; 500 renders without touching the database.
+handler500 = "projects.views.server_error"

@@ -66,6 +66,12 @@ def content_hash(values: Mapping[str, Any], budgets: Iterable[BudgetLine]) -> st
 
 
 def _same(a: Any, b: Any) -> bool:
+    # Amounts compare by value: a source sending "5" after "5.00" has changed nothing.
+    if isinstance(a, Decimal) and isinstance(b, Decimal | int | str):
+        try:
+            return a == Decimal(str(b))
+        except ArithmeticError:
+            return False
     return to_json_value(a) == to_json_value(b)
 
 

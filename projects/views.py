@@ -1,19 +1,100 @@
-"""Resident pages for projects."""
+"""Resident pages for projects: the home map and list, the project page, About and the error pages."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, render
+from django.template import loader
+from django.views.decorators.vary import vary_on_headers
 
-from projects.models import Project
+from municipalities.models import Municipality, Province
+from projects.filters import ProjectFilterForm
+from projects.models import Project, ProjectQuerySet, RedFlag, Status
+from realtime.models import DataChangeLog, EntityType
+from reports.models import Report
+
+PAGE_SIZE = 20
+HISTORY_SHOWN = 30
+REPORTS_SHOWN = 30
 
 
+def filter_choices() -> dict[str, object]:
+    """Options for the filter form's selects: two queries whatever the number of projects."""
+    municipalities = list(Municipality.objects.current().order_by("province", "name").values_list(
+        "code", "name", "province"))
+    by_province: dict[str, list[tuple[str, str]]] = {}
+    for code, name, province in municipalities:
+        by_province.setdefault(province, []).append((code, name))
+    return {
+        "municipality_groups": [(label, by_province.get(value, [])) for value, label in Province.choices],
+        "project_types": list(Project.objects.exclude(project_type="").order_by("project_type")
+                              .values_list("project_type", flat=True).distinct()),
+        "statuses": Status.choices,
+        "flags": RedFlag.choices,
+    }
+
+
+def filtered_results(request: HttpRequest, base: ProjectQuerySet) -> tuple[ProjectFilterForm, dict[str, object], int]:
+    """Bind the shared filter form to the query string and page through the matching projects."""
+    form = ProjectFilterForm(request.GET)
+    if form.is_valid():
+        projects, status = form.apply(base), 200
+    else:
+        # Bad filters are named beside their fields; nothing is listed rather than a guess.
+        projects, status = base.none(), 400
+    projects = projects.select_related("municipality").order_by("name", "pk")
+    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    return form, {"page": page, "has_demo_results": any(p.is_demo for p in page.object_list)}, status
+
+
+@vary_on_headers("HX-Request")
 def home(request: HttpRequest) -> HttpResponse:
-    projects = Project.objects.select_related("municipality").order_by("-updated_at")[:50]
-    has_demo = Project.objects.filter(is_demo=True).exists()
-    return render(request, "projects/home.html", {"projects": projects, "has_demo": has_demo})
+    form, results, status = filtered_results(request, Project.objects.water())
+    context = {"form": form, **results, "results_url": request.path}
+    if request.htmx:
+        return render(request, "projects/fragments/results.html", context, status=status)
+    context.update(filter_choices())
+    context["has_demo"] = results["has_demo_results"] or Project.objects.filter(is_demo=True).exists()
+    context["map_config"] = map_config()
+    return render(request, "projects/home.html", context, status=status)
+
+
+def map_config(**fixed: str) -> dict[str, object]:
+    """What the map script needs, as data attributes: the tile URL is a setting so no CDN is hard-wired."""
+    return {
+        "tiles": settings.MAP_TILE_URL,
+        "attribution": settings.MAP_TILE_ATTRIBUTION,
+        "fixed": "&".join(f"{key}={value}" for key, value in fixed.items()),
+    }
 
 
 def project_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    project = get_object_or_404(Project.objects.select_related("municipality"), pk=pk)
-    return render(request, "projects/detail.html", {"project": project})
+    project = get_object_or_404(
+        Project.objects.select_related("municipality", "municipality__district").prefetch_related("budgets"), pk=pk
+    )
+    reports = Report.objects.published().filter(project=project).prefetch_related("photos")
+    history = (
+        DataChangeLog.objects.filter(
+            Q(entity_type=EntityType.PROJECT, entity_id=str(project.pk))
+        ).order_by("-created_at", "-pk")[:HISTORY_SHOWN]
+    )
+    context = {
+        "project": project,
+        "reports": list(reports[:REPORTS_SHOWN]),
+        "report_count": reports.count(),
+        "history": history,
+        "map_config": map_config(),
+    }
+    return render(request, "projects/detail.html", context)
+
+
+def about(request: HttpRequest) -> HttpResponse:
+    return render(request, "about.html", {"statuses": Status.choices, "flags": RedFlag.choices})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors and no database: the error may be the database itself.
+    return HttpResponseServerError(loader.get_template("500.html").render({"request": request}))

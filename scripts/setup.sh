@@ -13,7 +13,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[1;31mSet-up stopped: %s\033[0m\n' "$*" >&2; exit 1; }
 
 # --- System packages -----------------------------------------------------------------------------------
-packages=(gdal-bin libgdal-dev libproj-dev binutils libsqlite3-mod-spatialite redis-server python3-venv)
+packages=(gdal-bin libgdal-dev libproj-dev binutils libsqlite3-mod-spatialite redis-server python3-venv gettext)
 if $want_test; then
   packages+=(postgresql-15 postgresql-15-postgis-3 chromium)
   # Node and npm may come from elsewhere than Debian (as on these machines): a working npm is enough.

@@ -48,3 +48,17 @@ def test_red_flags_follow_budget_dates_and_status() -> None:
     assert set(Project.objects.over_budget()) == {project} == set(Project.objects.overdue())
     project.status = Status.COMPLETED
     assert RedFlag.OVERDUE not in project.red_flags
+
+
+def test_an_amount_sent_again_in_another_notation_is_not_a_change() -> None:
+    from projects.services import project_upsert_from_source
+    from realtime.models import DataChangeLog
+
+    values = {"name": "Pipe", "progress_percentage": Decimal("5.00"), "budget_allocated": Decimal("100.00")}
+    project_upsert_from_source(source="dws", external_id="N-1", values=values)
+    before = DataChangeLog.objects.count()
+    outcome = project_upsert_from_source(
+        source="dws", external_id="N-1",
+        values={**values, "progress_percentage": Decimal("5"), "budget_allocated": Decimal("100")},
+    )
+    assert outcome.action == "unchanged" and DataChangeLog.objects.count() == before

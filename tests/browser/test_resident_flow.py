@@ -1,0 +1,84 @@
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib.gis.geos import Point
+from PIL import Image
+
+from reports.models import Report
+from tests.browser.conftest import axe_violations
+from tests.factories import ProjectFactory, ReportFactory, municipality
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def make_projects():
+    cape = ProjectFactory(name="Cape pipeline", status="implementation", progress_percentage=Decimal("48"),
+                          location=Point(18.42, -33.92, srid=4326))
+    durban = ProjectFactory(name="Durban sewer", status="completed", municipality=municipality("ETH"),
+                            location=Point(31.02, -29.85, srid=4326))
+    return cape, durban
+
+
+def test_resident_filters_opens_a_project_reports_with_a_photo_and_votes(page, site, tmp_path) -> None:
+    cape, _ = make_projects()
+    page.goto(f"{site}/")
+    assert page.locator(".project-card").count() == 2
+    # The map draws the map layer's features (points or clusters) for the viewport.
+    page.wait_for_selector("#project-map .leaflet-marker-icon")
+
+    page.get_by_label("Completed").check()
+    page.wait_for_url("**/?*status=completed*")
+    page.wait_for_function("document.querySelectorAll('.project-card').length === 1")
+    assert page.locator(".project-card").inner_text().startswith("Durban sewer")
+    page.go_back()
+    page.wait_for_function("document.querySelectorAll('.project-card').length === 2")
+
+    page.get_by_role("link", name="Cape pipeline").click()
+    page.wait_for_url(f"**/projects/{cape.pk}/")
+    assert page.locator("#project-progress progress").get_attribute("value") == "48.00"
+
+    page.get_by_role("link", name="Report something about this project").click()
+    photo = tmp_path / "trench.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 100, 170)).save(buffer, format="PNG")
+    photo.write_bytes(buffer.getvalue())
+    page.get_by_label("Title").fill("Trench left open")
+    page.get_by_label("What did you see?").fill("The trench on Main Road has been open for two weeks.")
+    page.get_by_label("Problem").check()
+    page.locator("#pick-map").click(position={"x": 120, "y": 120})  # tapping the map fills in the place
+    assert page.locator("#id_latitude").input_value() != ""
+    page.get_by_label("Photos (up to 5)").set_input_files(str(photo))
+    page.get_by_label("What do the photos show?").fill("An open trench beside the road")
+    page.get_by_role("button", name="Send report").click()
+
+    page.wait_for_url(f"**/projects/{cape.pk}/*")
+    assert "Your report is published and shown below" in page.locator(".messages").inner_text()
+    report = Report.objects.get(title="Trench left open")
+    card = page.locator(f"#report-{report.pk}")
+    assert card.locator("img").get_attribute("alt") == "An open trench beside the road"
+    assert card.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+
+    card.get_by_role("button", name="Yes").click()
+    page.wait_for_selector(f"#report-{report.pk} .vote-notice")
+    assert "(1)" in page.locator(f"#report-{report.pk} button[value=up]").inner_text()
+    assert page.url.endswith(f"/projects/{cape.pk}/#report-{report.pk}")  # HTMX: no reload
+
+
+def test_main_pages_have_no_serious_or_critical_accessibility_violations(page, site) -> None:
+    cape, _ = make_projects()
+    ReportFactory(project=cape, contributor_name="Thandi")
+    for path in ("/", f"/projects/{cape.pk}/", "/municipalities/CPT/", f"/reports/new/?project={cape.pk}",
+                 "/about/"):
+        page.goto(f"{site}{path}")
+        assert axe_violations(page) == [], path
+
+
+def test_report_form_errors_are_announced_and_keep_what_was_typed(page, site) -> None:
+    page.goto(f"{site}/reports/new/")
+    page.get_by_label("Title").fill("Leak")
+    page.get_by_role("button", name="Send report").click()
+    assert page.locator("#error-summary").is_visible()
+    assert page.get_by_label("Title").input_value() == "Leak"
+    assert page.locator("#id_description").get_attribute("aria-invalid") == "true"
+    assert axe_violations(page) == []
