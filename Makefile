@@ -17,6 +17,7 @@ prepare:
 	@$(MANAGE) migrate --no-input -v 0
 	@$(MANAGE) load_municipalities
 	@$(MANAGE) load_demo_data
+	@$(MANAGE) setup_schedules
 	@$(MANAGE) collectstatic --no-input -v 0
 
 run: setup prepare

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "leaflet",
     "django_q",
     "ninja",
+    "bukaamanzi",
     "municipalities",
     "projects",
     "reports",
@@ -279,7 +280,7 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 if CHANNEL_LAYER == "redis":
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "realtime.layers.SlicedPubSubChannelLayer",
             "CONFIG": {"hosts": [{"address": REDIS_URL}]},
         }
     }

@@ -71,3 +71,34 @@ class IngestionRun(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class CircuitState(models.TextChoices):
+    CLOSED = "closed", _("Closed: calls go through")
+    OPEN = "open", _("Open: calls refused until the cool-down ends")
+    HALF_OPEN = "half-open", _("Half open: one trial call allowed")
+
+
+class SourceCircuit(models.Model):
+    """The circuit breaker state of one source, shared by every process (web, worker, management commands).
+
+    Kept in the database rather than in process memory so that the web process, the django-q2 worker and a
+    manual `manage.py ingest` agree on whether a source is failing, and so that the pipeline status can show
+    it; Redis would also work but is optional in the embedded set-up, the database is always there.
+    """
+
+    source = models.CharField(_("source"), max_length=30, unique=True)
+    state = models.CharField(_("state"), max_length=10, choices=CircuitState.choices, default=CircuitState.CLOSED)
+    fail_counter = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    success_counter = models.PositiveIntegerField(_("consecutive successes while half open"), default=0)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("source circuit breaker")
+        verbose_name_plural = _("source circuit breakers")
+        ordering = ["source"]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.state}"

@@ -711,3 +711,104 @@ class _JsLiteralReader:
             parts.append(character)
             self.position += 1
         raise self._fail("the end of a string")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Fetching
+# --------------------------------------------------------------------------------------------------------------
+# Through the shared HTTP session (timeouts, retries, breaker). Only links the server emitted are followed; the
+# encrypted `enc=` values are never built or stored as configuration.
+
+SOURCE_NAME: Final = "dws"  # the breaker and run-history name of this source
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """One response as received (page or callback), kept so that the run can hash what it fetched."""
+
+    url: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MunicipalityProjects:
+    """What one municipality's dashboard page gave: its rows (all grid pages), or none and why."""
+
+    url: str
+    pages: list[FetchedPage]
+    rows: list[DwsProjectRow]
+    has_project_grid: bool
+
+
+def _request(url: str, form: Mapping[str, str] | None = None) -> FetchedPage:
+    from ingestion.http import fetch  # here, so that the parsers stay importable without Django settings
+
+    if form is None:
+        response = fetch(SOURCE_NAME, url)
+    else:
+        response = fetch(SOURCE_NAME, url, method="POST", data=dict(form), headers={"Referer": url})
+    return FetchedPage(url=response.url, text=response.text)
+
+
+def fetch_index(index_url: str) -> tuple[FetchedPage, DwsIndexPage]:
+    """The dashboard page that lists municipalities ("<Name> - [<code>] <N> Projects with a Total value: R…")."""
+    fetched = _request(index_url)
+    return fetched, parse_index_page(fetched.text, base_url=fetched.url)
+
+
+def _grid_callback_id(html: str, page: DwsIndexPage) -> str | None:
+    """The unique ID the grid's callbacks go to: the callback target whose client ID is the grid control's."""
+    control = _soup(html).find(class_=re.compile(r"^dxgvControl"))
+    client_id = _attribute(control, "id") if control is not None else None
+    for target in page.callback_targets:
+        if client_id and target.replace("$", "_") == client_id:
+            return target
+    return None
+
+
+def _callback_states(fragment: str) -> dict[str, str]:
+    """Hidden `...$CallbackState` inputs a callback returned, to echo in the next callback."""
+    states = {}
+    for element in _soup(fragment).find_all("input"):
+        name = _attribute(element, "name") or ""
+        if name.endswith("$CallbackState"):
+            states[name] = _attribute(element, "value") or ""
+    return states
+
+
+def fetch_municipality_projects(url: str, max_pages: int = 200) -> MunicipalityProjects:
+    """Every project row on one municipality's dashboard page, paging the grid through DevExpress callbacks.
+
+    A page without a grid gives no rows (`has_project_grid=False`), never placeholder rows. A callback that the
+    server rejects (e.g. an expired viewstate) is retried once from a fresh GET of the page.
+    """
+    fetched = _request(url)
+    page = parse_index_page(fetched.text, base_url=fetched.url)
+    if not page.has_project_grid:
+        return MunicipalityProjects(url=fetched.url, pages=[fetched], rows=[], has_project_grid=False)
+    pages = [fetched]
+    rows = parse_project_grid(fetched.text, base_url=fetched.url)
+    page_count = min(parse_grid_page_count(fetched.text) or 1, max_pages)
+    if page_count > 1:
+        callback_id = _grid_callback_id(fetched.text, page)
+        if callback_id is None:
+            raise SourceFormatError(
+                f"project grid at {fetched.url} has {page_count} pages but no grid callback target "
+                f"(WebForm_DoCallback targets found: {page.callback_targets})"
+            )
+        hidden = dict(page.hidden_fields)
+        for page_index in range(1, page_count):
+            try:
+                response = _request(fetched.url, build_callback_form(hidden, callback_id, page_index))
+                envelope = parse_callback_envelope(response.text)
+            except DwsCallbackError:
+                fresh = _request(url)
+                hidden = dict(parse_index_page(fresh.text, base_url=fresh.url).hidden_fields)
+                response = _request(fresh.url, build_callback_form(hidden, callback_id, page_index))
+                envelope = parse_callback_envelope(response.text)
+            pages.append(response)
+            if envelope.event_validation:
+                hidden["__EVENTVALIDATION"] = envelope.event_validation
+            hidden.update(_callback_states(envelope.html))
+            rows.extend(parse_project_grid(envelope.html, base_url=fetched.url))
+    return MunicipalityProjects(url=fetched.url, pages=pages, rows=rows, has_project_grid=True)

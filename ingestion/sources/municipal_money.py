@@ -467,3 +467,69 @@ def parse_capital_aggregate(payload: JsonObject | list[Any]) -> list[CapitalSpen
 # --------------------------------------------------------------------------------------------------------------
 # fetch_* functions (through the shared HTTP session: timeouts, retries, breaker) belong in this section. They
 # return response text for `load_json`, then hand the decoded payload to the parse_* functions above.
+
+SOURCE_NAME: Final = "treasury"  # the breaker and run-history name of this source
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedBody:
+    """One response as received: its URL and body, kept so that the run can hash everything it fetched."""
+
+    url: str
+    body: bytes
+
+
+def _get(url: str, params: Mapping[str, Any] | None = None) -> FetchedBody:
+    # Imported here so that the parsers above stay importable without Django settings.
+    from ingestion.http import fetch
+
+    response = fetch(SOURCE_NAME, url, params=dict(params) if params else None)
+    return FetchedBody(url=response.url, body=response.content)
+
+
+def fetch_geography(base_url: str) -> tuple[FetchedBody, list[MunicipalityRecord]]:
+    """All municipalities from `/api/geography/geography/` (one unpaginated array)."""
+    fetched = _get(urljoin(base_url, GEOGRAPHY_PATH))
+    return fetched, parse_geography(load_json(fetched.body))
+
+
+def fetch_projects(
+    base_url: str, page_size: int = 500, max_pages: int = 10_000
+) -> list[tuple[FetchedBody, ProjectsPage]]:
+    """Every page of `/api/v1/infrastructure/projects/`, following `next` until it is null.
+
+    A `next` that points back at a page already read (a looping proxy) ends the walk with an error rather
+    than spinning for ever.
+    """
+    pages: list[tuple[FetchedBody, ProjectsPage]] = []
+    fetched = _get(urljoin(base_url, PROJECTS_PATH), {"limit": page_size, "offset": 0})
+    seen = {fetched.url}
+    while True:
+        page = parse_projects_page(load_json(fetched.body), base_url=base_url)
+        pages.append((fetched, page))
+        if page.next_url is None:
+            return pages
+        if page.next_url in seen or len(pages) >= max_pages:
+            raise SourceFormatError(f"projects: 'next' loops or exceeds {max_pages} pages ({page.next_url})")
+        seen.add(page.next_url)
+        fetched = _get(page.next_url)
+
+
+def fetch_capital_spend(
+    base_url: str, municipality_codes: Sequence[str], financial_year: int, amount_type: str, batch_size: int = 100
+) -> list[tuple[FetchedBody, list[CapitalSpendRecord]]]:
+    """Capital spend (NEW + RENEWAL + UPGRADING) of one amount type and one year, municipalities in batches
+    small enough for the server's 8 KB request line."""
+    results = []
+    url = urljoin(base_url, CAPITAL_AGGREGATE_PATH)
+    for start in range(0, len(municipality_codes), batch_size):
+        batch = list(municipality_codes[start : start + batch_size])
+        params = {
+            "aggregates": "amount.sum",
+            "drilldown": CAPITAL_AGGREGATE_DRILLDOWN,
+            "cut": build_capital_cut(batch, financial_year, amount_type),
+            "pagesize": 20000,
+        }
+        fetched = _get(url, params)
+        results.append((fetched, parse_capital_aggregate(load_json(fetched.body))))
+    return results

@@ -1,0 +1,18 @@
+"""Upsert the ingestion schedules by name (run by `make run`; safe to run again)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from ingestion.schedules import schedules_upsert
+
+
+class Command(BaseCommand):
+    help = "Create or update the django-q2 schedules of the ingestion sources, by name."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for name, result in schedules_upsert().items():
+            if result != "unchanged" or options["verbosity"] > 1:
+                self.stdout.write(f"{name}: {result}")

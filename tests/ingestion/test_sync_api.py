@@ -1,0 +1,116 @@
+"""POST /api/v1/sync/trigger and GET /api/v1/sync/runs/{id}: staff only, 202 with the run ids."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from ingestion.models import IngestionRun, RunStatus
+from projects.models import Project, Source
+from tests.ingestion.pipeline_support import SourceServer, dws_routes, source_server, treasury_routes
+
+__all__ = ["source_server"]
+pytestmark = pytest.mark.django_db
+TRIGGER = "/api/v1/sync/trigger"
+
+
+@pytest.fixture
+def sync_tasks(monkeypatch, django_capture_on_commit_callbacks):
+    """Queued tasks run at once, in this process (django-q2 sync mode), when the request's transaction commits."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def _staff_client() -> Client:
+    user = get_user_model().objects.create_user("moderator", password="x", is_staff=True)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_staff_trigger_queues_a_run_answers_202_and_the_run_shows_its_result(source_server: SourceServer, sync_tasks):
+    treasury_routes(source_server)
+    client = _staff_client()
+
+    with sync_tasks():
+        response = client.post(TRIGGER, {"source": "treasury"}, content_type="application/json")
+
+    assert response.status_code == 202, response.content
+    (run,) = response.json()["runs"]
+    detail = client.get(f"/api/v1/sync/runs/{run['id']}")
+    assert detail.status_code == 200
+    body = detail.json()
+    assert body["status"] == RunStatus.SUCCESS and body["created"] == 5 and body["triggered_by"] == "api: moderator"
+    assert body["breaker"]["state"] == "closed"
+    assert Project.objects.filter(source=Source.MUNICIPAL_MONEY).count() == 5
+
+
+def test_all_queues_one_run_per_source(source_server: SourceServer, sync_tasks):
+    treasury_routes(source_server)
+    dws_routes(source_server)
+
+    with sync_tasks():
+        response = _staff_client().post(TRIGGER, {"source": "all"}, content_type="application/json")
+
+    assert response.status_code == 202
+    assert {run.status for run in IngestionRun.objects.all()} == {RunStatus.SUCCESS}
+    assert sorted(run["source"] for run in response.json()["runs"]) == ["dws", "treasury"]
+
+
+def test_a_trigger_while_a_run_is_active_is_answered_with_a_refused_run():
+    IngestionRun.objects.create(source="dws", status=RunStatus.RUNNING)
+
+    response = _staff_client().post(TRIGGER, {"source": "dws"}, content_type="application/json")
+
+    assert response.status_code == 202
+    assert response.json()["runs"][0]["status"] == RunStatus.REFUSED
+
+
+def test_an_unknown_source_is_a_422_naming_the_field():
+    response = _staff_client().post(TRIGGER, {"source": "eskom"}, content_type="application/json")
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "source"
+    assert not IngestionRun.objects.exists()
+
+
+def test_a_missing_source_is_a_422_naming_the_field():
+    response = _staff_client().post(TRIGGER, {}, content_type="application/json")
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "source"
+
+
+def test_anonymous_and_non_staff_users_are_refused():
+    user = get_user_model().objects.create_user("resident", password="x")
+    client = Client()
+
+    assert client.post(TRIGGER, {"source": "dws"}, content_type="application/json").status_code == 401
+    client.force_login(user)
+    assert client.post(TRIGGER, {"source": "dws"}, content_type="application/json").status_code == 401
+    assert client.get("/api/v1/sync/runs/1").status_code == 401
+    assert not IngestionRun.objects.exists()
+
+
+def test_the_api_token_is_accepted_and_a_wrong_one_is_not(settings, sync_tasks, source_server: SourceServer):
+    settings.SYNC_API_TOKEN = "s3cret-token-for-tests"
+    dws_routes(source_server)
+    client = Client()
+
+    wrong = client.post(TRIGGER, {"source": "dws"}, content_type="application/json",
+                        HTTP_AUTHORIZATION="Bearer nope")
+    with sync_tasks():
+        right = client.post(TRIGGER, {"source": "dws"}, content_type="application/json",
+                            HTTP_AUTHORIZATION="Bearer s3cret-token-for-tests")
+
+    assert wrong.status_code == 401
+    assert right.status_code == 202 and right.json()["runs"][0]["triggered_by"] == "api: token"
+
+
+def test_an_unknown_run_is_a_404():
+    response = _staff_client().get("/api/v1/sync/runs/999999")
+
+    assert response.status_code == 404 and response.json()["detail"][0]["field"] == "run_id"
