@@ -77,16 +77,19 @@ def municipality_load_reference(*, rows: Iterable[dict[str, str]] | None = None)
                  ChangeSource.ETL_PIPELINE)
             result.created += 1
             continue
-        old = {name: getattr(municipality, name) for name in REFERENCE_FIELDS}
+        # The list seeds names; after that the live source (Treasury's geography) keeps them current, so a
+        # reference load never renames a municipality back. Structure (province, category, district) and the
+        # seat used for its point follow the list.
+        wanted.pop("name")
+        old = {name: getattr(municipality, name) for name in wanted}
         old["district"] = municipality.district.code if municipality.district_id else ""
         new = {**wanted, "district": district_code}
-        if old == new and not municipality.disestablished:
+        if old == new:
             result.unchanged += 1
             continue
         for name, value in wanted.items():
             setattr(municipality, name, value)
         municipality.district = district
-        municipality.disestablished = False
         municipality.save()
         _log(municipality, ChangeType.UPDATED, old, new, ChangeSource.ETL_PIPELINE)
         result.updated += 1

@@ -36,13 +36,20 @@ def test_loading_the_reference_list_again_changes_nothing() -> None:
     assert DataChangeLog.objects.count() == before
 
 
-def test_a_renamed_municipality_is_updated_and_the_change_logged() -> None:
-    Municipality.objects.filter(code="DC4").update(name="Eden")
+def test_a_name_refreshed_by_the_source_is_not_renamed_back_by_the_reference_list() -> None:
+    Municipality.objects.filter(code="DC4").update(name="Garden Route District")
+    result = municipality_load_reference()
+    assert result.updated == 0
+    assert Municipality.objects.get(code="DC4").name == "Garden Route District"
+
+
+def test_a_changed_district_follows_the_reference_list_and_the_change_is_logged() -> None:
+    Municipality.objects.filter(code="NC084").update(district=Municipality.objects.get(code="DC6"))
     result = municipality_load_reference()
     assert result.updated == 1
     entry = DataChangeLog.objects.filter(entity_type="municipality").latest("pk")
-    assert entry.old_values["name"] == "Eden" and entry.new_values["name"] == "Garden Route"
-    assert entry.field_changes == ["name"]
+    assert entry.old_values["district"] == "DC6" and entry.new_values["district"] == "DC8"
+    assert entry.field_changes == ["district"]
 
 
 def test_points_come_from_the_seat_town_in_the_gazetteer_with_their_reference() -> None:
