@@ -1,4 +1,5 @@
-"""The ingestion schedules, declared in code and upserted by name (`manage.py setup_schedules`).
+"""The site's schedules, declared in code and upserted by name (`manage.py setup_schedules`): the ingestion runs
+and the relay's sweep of change-log rows left unsent while Redis was unreachable.
 
 Times are Africa/Johannesburg (SAST). django-q2 repeats a schedule from its `next_run`, so the daily run is
 anchored at the next `SCHEDULE_TREASURY_DAILY_AT`; the DWS schedules repeat every N minutes.
@@ -15,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django_q.models import Schedule
 
+from realtime.tasks import SWEEP_SCHEDULE_NAME
+
 TASK = "ingestion.tasks.scheduled_ingestion"
 
 
@@ -25,6 +28,7 @@ class Planned:
     schedule_type: str
     minutes: int | None
     next_run: dt.datetime
+    func: str = TASK
 
 
 def _next_daily(at: str, now: dt.datetime) -> dt.datetime:
@@ -50,6 +54,8 @@ def planned_schedules(now: dt.datetime | None = None) -> list[Planned]:
                 settings.SCHEDULE_DWS_CHECK_MINUTES, now + dt.timedelta(minutes=1)),
         Planned("ingest dws full sync", {"source": "dws", "kind": "full"}, Schedule.MINUTES,
                 settings.SCHEDULE_DWS_FULL_MINUTES, now + dt.timedelta(minutes=settings.SCHEDULE_DWS_FULL_MINUTES)),
+        Planned(SWEEP_SCHEDULE_NAME, {}, Schedule.MINUTES, 1, now + dt.timedelta(minutes=1),
+                func="realtime.tasks.relay_sweep"),
     ]
 
 
@@ -61,7 +67,7 @@ def schedules_upsert() -> dict[str, str]:
     results = {}
     for plan in planned_schedules():
         wanted: dict[str, Any] = {
-            "func": TASK, "kwargs": repr(plan.kwargs),  # django-q2 reads it with ast.literal_eval
+            "func": plan.func, "kwargs": repr(plan.kwargs),  # django-q2 reads it with ast.literal_eval
             "schedule_type": plan.schedule_type, "minutes": plan.minutes,
             "repeats": -1,
         }

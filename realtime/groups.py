@@ -21,3 +21,12 @@ def groups_for_change(*, project_id: str, municipality_code: str) -> list[str]:
     if municipality_code:
         groups.append(municipality_group(municipality_code))
     return groups
+
+
+# Every live connection joins this group, so a failing source can be announced to all of them.
+SYSTEM = "system"
+
+
+def html_project_group(project_id: object, language: str) -> str:
+    """Open project pages in one language: they receive fragments rendered in it, not the JSON feed."""
+    return f"html-project-{project_id}-{language}"

@@ -40,6 +40,10 @@ class DataChangeLog(models.Model):
     # reading other tables.
     municipality_code = models.CharField(_("municipality code"), max_length=10, blank=True)
     project_id = models.CharField(_("project id"), max_length=64, blank=True)
+    # The project's status and type as they were at this change (not only when they changed), so that live
+    # clients' filters can be applied to the pushed message alone, without a database read per message.
+    project_status = models.CharField(_("project status"), max_length=20, blank=True)
+    project_type = models.CharField(_("project type"), max_length=200, blank=True)
     change_type = models.CharField(_("change"), max_length=10, choices=ChangeType.choices)
     field_changes = models.JSONField(_("fields changed"), default=list, blank=True)
     old_values = models.JSONField(_("old values"), default=dict, blank=True)

@@ -1,5 +1,14 @@
-"""WebSocket routes (consumers arrive with the live-updates work)."""
+"""WebSocket routes: the JSON feed for API clients and the HTML feed for open pages."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path, re_path
 
-websocket_urlpatterns: list[URLPattern] = []
+from realtime import consumers
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/projects", consumers.ChangeFeedConsumer.as_asgi()),
+    path("ws/projects/", consumers.ChangeFeedConsumer.as_asgi()),
+    re_path(
+        r"^ws/municipalities/(?P<municipality>[A-Za-z0-9-]{1,64})/?$", consumers.MunicipalityFeedConsumer.as_asgi()
+    ),
+    path("ws/live/project/<uuid:project>", consumers.LivePageConsumer.as_asgi()),
+]

@@ -58,6 +58,7 @@ def change_log_record(
         fields = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     else:
         fields = sorted(set(old) | set(new))
+    project_status, project_type = _project_snapshot(project_id)
     entry = DataChangeLog.objects.create(
         entity_type=entity_type,
         entity_id=str(entity_id),
@@ -68,9 +69,33 @@ def change_log_record(
         field_changes=fields,
         municipality_code=municipality_code or "",
         project_id=str(project_id or ""),
+        project_status=project_status,
+        project_type=project_type,
     )
-    transaction.on_commit(_schedule_relay)
+    _schedule_relay_once()
     return entry
+
+
+def _project_snapshot(project_id: object) -> tuple[str, str]:
+    """The project's status and type now (inside the writing transaction), for live clients' filters."""
+    if not project_id:
+        return "", ""
+    from projects.models import Project  # late: projects' services import this module
+
+    row = Project.objects.filter(pk=project_id).values_list("status", "project_type").first()
+    return (row[0], row[1][:200]) if row else ("", "")
+
+
+def _schedule_relay_once() -> None:
+    # One relay run per transaction is enough (it sends every unsent row); an ingestion batch writes
+    # hundreds of rows, and a callback per row would make as many empty relay runs after the commit.
+    # Atomic blocks nest, so a callback still queued was registered in a block that encloses this one or that
+    # has already been released into it; either way it runs whenever this row commits (a rolled-back
+    # savepoint removes its callbacks from the queue).
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func is _schedule_relay for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(_schedule_relay)
 
 
 def _schedule_relay() -> None:

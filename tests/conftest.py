@@ -53,3 +53,20 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
 
     with django_db_blocker.unblock():
         municipality_load_reference()
+
+
+@pytest.fixture(autouse=True)
+def _reference_municipalities_outlive_transactional_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A transactional test ends by emptying every table; put the reference list back for the tests after it."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    if transactional:
+        from municipalities.models import Municipality
+        from municipalities.services import municipality_load_reference
+
+        with request.getfixturevalue("django_db_blocker").unblock():
+            if not Municipality.objects.exists():
+                municipality_load_reference()
