@@ -14,28 +14,21 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bukaamanzi.lib.redis_server import RedisStartError, start_private_redis  # noqa: E402
+
 VAR = ROOT / "var"
 PYTHON = sys.executable
 
 
-def start_private_redis() -> subprocess.Popen[bytes] | None:
+def start_redis_unless_configured() -> subprocess.Popen[bytes] | None:
     if os.environ.get("REDIS_URL"):
         return None
-    socket = VAR / "redis.sock"
-    return subprocess.Popen(
-        ["redis-server", "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
-         "--save", "", "--appendonly", "no", "--dir", str(VAR), "--loglevel", "warning"],
-        cwd=VAR,
-        start_new_session=True,
-    )
-
-
-def wait_for_socket(path: Path, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            sys.exit(f"Redis did not open {path} within {timeout:.0f}s")
-        time.sleep(0.05)
+    try:
+        return start_private_redis(VAR / "redis.sock", new_session=True)
+    except RedisStartError as exc:
+        sys.exit(str(exc))
 
 
 def main() -> None:
@@ -43,10 +36,9 @@ def main() -> None:
     if not port.isdigit() or not 0 < int(port) < 65536:
         sys.exit(f"PORT must be a number between 1 and 65535, not {port!r}")
     processes: list[subprocess.Popen[bytes]] = []
-    redis = start_private_redis()
+    redis = start_redis_unless_configured()
     if redis is not None:
         processes.append(redis)
-        wait_for_socket(VAR / "redis.sock")
     processes.append(subprocess.Popen(
         [PYTHON, "-m", "daphne", "-b", os.environ.get("BIND", "127.0.0.1"), "-p", port, "bukaamanzi.asgi:application"],
         cwd=ROOT,

@@ -4,13 +4,13 @@ for unit tests (tests that need the real Redis ask for the `redis_server` fixtur
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from bukaamanzi.lib.redis_server import start_private_redis
 
 
 @pytest.fixture(autouse=True)
@@ -30,16 +30,7 @@ def redis_server() -> Iterator[str]:
         pytest.fail("redis-server is not installed (make test installs it)")
     directory = Path(tempfile.mkdtemp(prefix="ba-redis-"))
     socket = directory / "redis.sock"
-    process = subprocess.Popen(
-        ["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"],
-        cwd=directory, stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("redis-server did not start")
-        time.sleep(0.02)
+    process = start_private_redis(socket)
     yield f"unix://{socket}"
     process.terminate()
     process.wait(timeout=10)

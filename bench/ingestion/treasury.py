@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bukaamanzi.settings")
 
+from bukaamanzi.lib.redis_server import start_private_redis  # noqa: E402  (needs ROOT on the path)
+
 FUNCTIONS = ("Water Distribution", "Water Storage", "Waste Water Management", "Sewerage", "Water Management")
 ASSET_CLASSES = ("Water Supply Infrastructure", "Sanitation Infrastructure")
 PHASES = (("Audited Outcome", "2022/2023"), ("Full Year Forecast", "2023/2024"), ("Budget year", "2024/2025"))
@@ -102,18 +104,8 @@ def main() -> None:
 
 def start_redis() -> subprocess.Popen:
     """A private redis-server, so that the relay really sends each batch's change-log rows (as in production)."""
-    directory = Path(tempfile.mkdtemp(prefix="bench-redis-"))
-    socket = directory / "redis.sock"
-    process = subprocess.Popen(
-        ["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"],
-        cwd=directory, stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        if time.monotonic() > deadline:
-            process.kill()
-            raise SystemExit("redis-server did not start")
-        time.sleep(0.02)
+    socket = Path(tempfile.mkdtemp(prefix="bench-redis-")) / "redis.sock"
+    process = start_private_redis(socket)
     os.environ["REDIS_URL"] = f"unix://{socket}"
     return process
 
