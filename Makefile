@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: run test setup setup-test prepare lint check-django test-spatialite test-postgis clean
+.PHONY: run test setup setup-test prepare lint typecheck check-django test-spatialite test-postgis clean
 
 setup:
 	@scripts/setup.sh
@@ -25,6 +25,10 @@ run: setup prepare
 
 lint:
 	@echo "==> ruff"; .venv/bin/ruff check .
+
+# mypy with django-stubs (config in pyproject.toml); the in-memory channel layer keeps settings import Redis-free.
+typecheck:
+	@echo "==> mypy"; CHANNEL_LAYER=memory .venv/bin/mypy bukaamanzi municipalities projects reports ingestion realtime
 
 check-django:
 	@echo "==> manage.py check"; $(MANAGE) check --fail-level WARNING

@@ -44,14 +44,19 @@ class ApiError(Exception):
 
     def __init__(self, field: str | None, message: str, status: int = 422) -> None:
         super().__init__(message)
-        self.errors = [(field, message)]
+        self.errors: list[tuple[str | None, str]] = [(field, message)]
         self.status = status
 
     @classmethod
-    def from_fields(cls, errors: Mapping[str, Sequence[str]], status: int = 422) -> ApiError:
+    def of(cls, errors: Sequence[tuple[str | None, str]], status: int = 422) -> ApiError:
+        """Several errors at once, each naming its field."""
         error = cls(None, "", status)
-        error.errors = [(field, message) for field, messages in errors.items() for message in messages]
+        error.errors = list(errors)
         return error
+
+    @classmethod
+    def from_fields(cls, errors: Mapping[str, Sequence[str]], status: int = 422) -> ApiError:
+        return cls.of([(field, message) for field, messages in errors.items() for message in messages], status)
 
     def body(self) -> dict[str, Any]:
         return error_body(self.errors)
@@ -98,15 +103,13 @@ class Page:
 
 
 def check_page(page: int, limit: int) -> None:
-    errors = []
+    errors: list[tuple[str | None, str]] = []
     if page < 1:
         errors.append(("page", _("page must be 1 or more.")))
     if not 1 <= limit <= MAX_LIMIT:
         errors.append(("limit", _("limit must be between 1 and %(max)d.") % {"max": MAX_LIMIT}))
     if errors:
-        error = ApiError(None, "")
-        error.errors = errors
-        raise error
+        raise ApiError.of(errors)
 
 
 def paginate(queryset: QuerySet, page: int, limit: int, fields: Sequence[str]) -> tuple[Page, list[dict[str, Any]]]:
@@ -135,7 +138,7 @@ def json_response(
     The ETag is a hash of the body, so it is exact whatever changed the data (ingestion, moderators, votes): a
     304 saves the transfer and the client's parsing, not the server's query.
     """
-    body = dumps(data)
+    body = data if isinstance(data, bytes) else dumps(data)  # bytes: a body already serialised (and cached)
     etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
     cache_seconds = settings.API_CACHE_SECONDS if max_age is None else max_age
     if status == 200 and request.method in ("GET", "HEAD") and etag in _if_none_match(request):

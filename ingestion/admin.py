@@ -8,7 +8,7 @@ tasks are django-q2's own admin pages.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -40,9 +40,12 @@ class RunNowForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The sources the pipeline knows, named as residents see them.
-        self.fields["source"].choices = [(name, Source(PROJECT_SOURCE[name]).label) for name in SOURCES]
+        # self.fields holds copies typed as plain Field; both are the ChoiceFields declared above.
+        source_field = cast(forms.ChoiceField, self.fields["source"])
+        kind_field = cast(forms.ChoiceField, self.fields["kind"])
+        source_field.choices = [(name, Source(PROJECT_SOURCE[name]).label) for name in SOURCES]
         kinds = sorted({kind for source_kinds in KINDS.values() for kind in source_kinds})
-        self.fields["kind"].choices = [(kind, _KIND_LABELS.get(kind, kind)) for kind in kinds]
+        kind_field.choices = [(kind, _KIND_LABELS.get(kind, kind)) for kind in kinds]
 
 
 @admin.register(IngestionRun)

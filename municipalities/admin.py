@@ -12,6 +12,7 @@ import json
 from itertools import count
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.gis.geos import GEOSGeometry
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
@@ -73,12 +74,13 @@ class MunicipalityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )}),
         (_("Record"), {"fields": ("disestablished", "created_at", "updated_at")}),
     )
-    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+    readonly_fields = flatten_fieldsets(fieldsets)
     inlines = (CapitalSpendInline,)
 
     @admin.display(description=_("district"), ordering="district__code")
     def district_code(self, obj: Municipality) -> str:
-        return obj.district.code if obj.district_id else "-"
+        district = obj.district
+        return district.code if district is not None else "-"
 
     @admin.display(description=_("point and boundary"))
     def map(self, obj: Municipality) -> SafeString | str:

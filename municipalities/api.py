@@ -62,9 +62,7 @@ def list_municipalities(
             errors.append(("category", _("category must be A, B or C.")))
         municipalities = municipalities.of_category(category.upper())
     if errors:
-        error = ApiError(None, "")
-        error.errors = errors
-        raise error
+        raise ApiError.of(errors)
     current, rows = paginate(municipalities.order_by("name", "code"), page, limit, ITEM_FIELDS)
     return json_response(request, current.envelope([municipality_item(row) for row in rows]))
 

@@ -82,7 +82,7 @@ def municipality_load_reference(*, rows: Iterable[dict[str, str]] | None = None)
         # seat used for its point follow the list.
         wanted.pop("name")
         old = {name: getattr(municipality, name) for name in wanted}
-        old["district"] = municipality.district.code if municipality.district_id else ""
+        old["district"] = municipality.district.code if municipality.district is not None else ""
         new = {**wanted, "district": district_code}
         if old == new:
             result.unchanged += 1
@@ -144,9 +144,9 @@ def _locate(municipality: Municipality) -> tuple[Point | None, str, str]:
             PointMethod.GAZETTEER_SEAT,
             f"GeoNames {place.geonameid} ({place.name})",
         )
-    locations = list(
-        municipality.projects.filter(location__isnull=False, is_demo=False).values_list("location", flat=True)
-    )
+    located = municipality.projects.filter(location__isnull=False, is_demo=False).values_list("location", flat=True)
+    # The query already leaves out empty locations; the `is not None` only tells the type checker so.
+    locations = [point for point in located if point is not None]
     if locations:
         lng = statistics.median(p.x for p in locations)
         lat = statistics.median(p.y for p in locations)

@@ -8,12 +8,12 @@ Projects are created and removed only by ingestion, so there is no add or delete
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
@@ -23,6 +23,9 @@ from projects.services import CorrectionError, project_correct, project_unlock_f
 from realtime.admin import ReadOnlyAdminMixin, pretty_json
 from realtime.models import DataChangeLog, EntityType
 from reports.models import AdminAction
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, StrPromise
 
 # How many change-log rows a change page shows; the full history is one link away (the DataChangeLog list).
 HISTORY_ROWS = 50
@@ -53,15 +56,14 @@ class ProjectCorrectionForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         locked = (self.instance.locked_fields or []) if self.instance.pk else []
-        self.fields["unlock_fields"].choices = [
-            (name, Project._meta.get_field(name).verbose_name) for name in locked
-        ]
+        unlock_fields = cast(forms.MultipleChoiceField, self.fields["unlock_fields"])
+        unlock_fields.choices = [(name, _verbose_name(name)) for name in locked]
 
     def corrected_fields(self) -> list[str]:
         return [name for name in self.changed_data if name in LOCKABLE_FIELDS]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         corrected, unlock = self.corrected_fields(), cleaned.get("unlock_fields") or []
         if (corrected or unlock) and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", _("Say why you make this change: the reason is recorded with it."))
@@ -72,6 +74,12 @@ class ProjectCorrectionForm(forms.ModelForm):
                 _("You cannot change a field and lift its lock at once: %(fields)s.") % {"fields": ", ".join(both)},
             )
         return cleaned
+
+
+def _verbose_name(name: str) -> StrOrPromise:
+    # Lockable names are concrete fields; anything else (not expected) shows its raw name.
+    field = Project._meta.get_field(name)
+    return field.verbose_name if isinstance(field, Field) else name
 
 
 class BudgetInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -85,7 +93,7 @@ class LockedFilter(admin.SimpleListFilter):
     title = _("corrected by a moderator")
     parameter_name = "locked"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrPromise]]:
         return [("yes", _("Has locked fields")), ("no", _("No locked fields"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Project]) -> QuerySet[Project]:

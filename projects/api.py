@@ -6,7 +6,6 @@ and the exports accept and refuse exactly the same filters.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
@@ -15,21 +14,19 @@ from ninja import Query, Router
 
 from bukaamanzi.apitools import ApiError, ErrorOut, json_response, not_found, paginate, parse_uuid
 from projects import exports
-from projects.attribution import attribution_for, attribution_summary
+from projects.apicache import cached_json_response
+from projects.attribution import attribution_summary
+from projects.detail import project_detail_body
 from projects.filters import ProjectFilterForm
 from projects.maplayer import MAX_ZOOM, indexed, map_layer, with_lng_lat
-from projects.models import Budget, Project, ProjectQuerySet
+from projects.models import Project, ProjectQuerySet
 from projects.schemas import ITEM_FIELDS, MapLayer, ProjectDetail, ProjectPage, project_item
-from realtime.models import DataChangeLog, EntityType
-from reports.models import Report
 
 router = Router(tags=["Projects"])
 map_router = Router(tags=["Map"])
 exports_router = Router(tags=["Exports"])
 
 ERRORS = {422: ErrorOut, 404: ErrorOut}
-HISTORY_LIMIT = 50
-REPORTS_LIMIT = 10
 
 # Documented once and shared by every endpoint that takes the project filters (values are checked by the form).
 FILTER_DOCS = {
@@ -84,60 +81,34 @@ def list_projects(
     page: int = Query(1, description="1 or more; a page past the end is empty."),
     limit: int = Query(20, description="1 to 100."),
 ) -> HttpResponse:
-    return project_page(request, project_filters(request), page, limit)
+    return cached_json_response(request, lambda: page_body(project_filters(request), page, limit))
 
 
 def project_page(request: HttpRequest, queryset: ProjectQuerySet, page: int, limit: int) -> HttpResponse:
-    """One page of projects as plain dicts (no per-row validation), ordered by name."""
+    return json_response(request, page_body(queryset, page, limit))
+
+
+def page_body(queryset: ProjectQuerySet, page: int, limit: int) -> dict[str, Any]:
+    """One page of projects as plain dicts (no per-row validation), ordered by name (index project_name_id_idx)."""
     current, rows = paginate(with_lng_lat(queryset).order_by("name", "id"), page, limit, ITEM_FIELDS)
     items = [project_item(row) for row in rows]
     body = current.envelope(items)
     body["attribution"] = attribution_summary(item["source"] for item in items)
-    return json_response(request, body)
+    return body
 
 
 @router.get("/{project_id}", response={200: ProjectDetail, **ERRORS}, summary="One project, with its budgets, "
             "red flags, attribution and change history", operation_id="projects_detail")
 def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
     pk = parse_uuid(project_id, "project_id")
-    row = with_lng_lat(Project.objects.filter(pk=pk)).values(*ITEM_FIELDS, *DETAIL_FIELDS).first()
-    if row is None:
-        raise not_found("project_id", _("No project has this id."))
-    return json_response(request, detail_body(row))
 
+    def build() -> dict[str, Any]:
+        body = project_detail_body(pk)
+        if body is None:
+            raise not_found("project_id", _("No project has this id."))
+        return body
 
-DETAIL_FIELDS = ("external_id", "description", "function", "asset_class", "source_status", "address", "ward",
-                 "contractor")
-
-
-def detail_body(row: dict[str, Any]) -> dict[str, Any]:
-    body = project_item(row)
-    body.update({name: row[name] for name in DETAIL_FIELDS})
-    body["progress_changed_at"] = row["progress_changed_at"]
-    years: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    budgets = Budget.objects.filter(project_id=row["id"]).order_by(
-        "financial_year", "budget_type", "quarter"
-    )
-    for line in budgets.values("financial_year", "budget_type", "amount", "currency", "quarter", "source"):
-        years[line.pop("financial_year")].append({**line, "amount": str(line["amount"])})
-    body["budgets"] = [{"financial_year": year, "phases": phases} for year, phases in years.items()]
-    body["attribution"] = attribution_for(row["source"], row["last_scraped_at"])
-    body["history"] = list(
-        DataChangeLog.objects.for_entity(EntityType.PROJECT, row["id"]).order_by("-pk").values(
-            "id", "change_type", "source", "field_changes", "old_values", "new_values", "created_at"
-        )[:HISTORY_LIMIT]
-    )
-    reports = list(
-        Report.objects.published().filter(project_id=row["id"]).order_by("-created_at").values(
-            "id", "title", "report_type", "created_at", "upvotes", "downvotes"
-        )[:REPORTS_LIMIT]
-    )
-    body["reports"] = reports
-    body["reports_count"] = (
-        len(reports) if len(reports) < REPORTS_LIMIT
-        else Report.objects.published().filter(project_id=row["id"]).count()
-    )
-    return body
+    return cached_json_response(request, build)
 
 
 # --- Map layer ------------------------------------------------------------------------------------------
@@ -161,7 +132,7 @@ def map_projects(
 ) -> HttpResponse:
     if not 0 <= zoom <= MAX_ZOOM:
         raise ApiError("zoom", _("zoom must be between 0 and %(max)d.") % {"max": MAX_ZOOM})
-    return json_response(request, map_layer(project_filters(request), zoom=zoom))
+    return cached_json_response(request, lambda: map_layer(project_filters(request), zoom=zoom))
 
 
 # --- Exports --------------------------------------------------------------------------------------------

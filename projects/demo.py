@@ -87,10 +87,10 @@ def demo_data_remove() -> int:
             change_type=ChangeType.DELETED,
             source=ChangeSource.ETL_PIPELINE,
             old_values={"name": project.name, "is_demo": True},
-            municipality_code=project.municipality.code if project.municipality_id else "",
+            municipality_code=project.municipality_code,
             project_id=project.pk,
         )
-    codes = {p.municipality.code for p in demo if p.municipality_id}
+    codes = {p.municipality_code for p in demo if p.municipality_code}
     Project.objects.filter(pk__in=[p.pk for p in demo]).delete()
     municipality_refresh_totals(codes=codes)
     return len(demo)

@@ -12,7 +12,7 @@ import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -82,7 +82,7 @@ def _chunk(queryset: ProjectQuerySet, after: Any, with_budgets: bool) -> list[di
         page = page.filter(id__gt=after)
     rows = list(page.values(*EXPORT_FIELDS)[:CHUNK])
     if with_budgets and rows:
-        by_project: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        by_project: dict[Any, list[Mapping[str, Any]]] = defaultdict(list)
         budgets = Budget.objects.filter(project_id__in=[row["id"] for row in rows]).order_by(
             "project_id", "financial_year", "budget_type", "quarter"
         )

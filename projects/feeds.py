@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
@@ -45,7 +45,7 @@ def _entries(query: Q) -> list[DataChangeLog]:
 
 
 class _ChangeFeed(Feed):
-    feed_type = Rss201rev2Feed
+    feed_type: type[SyndicationFeed] = Rss201rev2Feed
 
     def item_title(self, item: DataChangeLog) -> str:
         name = getattr(item, "project_name", "")

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -32,9 +33,13 @@ def _label(field: str) -> str:
     if field == "budgets":
         return _("budget figures")
     try:
-        return str(Project._meta.get_field(field).verbose_name)
+        model_field = Project._meta.get_field(field)
     except FieldDoesNotExist:
-        return field.replace("_", " ")
+        model_field = None
+    # Only concrete fields have a verbose name; relations and unknown names read as their words.
+    if isinstance(model_field, models.Field):
+        return str(model_field.verbose_name)
+    return field.replace("_", " ")
 
 
 def _show(field: str, value: Any) -> str:

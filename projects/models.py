@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.gis.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from municipalities.models import Municipality
 
 
 class Status(models.TextChoices):
@@ -64,7 +68,7 @@ class ProjectQuerySet(models.QuerySet["Project"]):
     def real(self) -> ProjectQuerySet:
         return self.exclude(is_demo=True)
 
-    def in_municipality(self, municipality: object) -> ProjectQuerySet:
+    def in_municipality(self, municipality: Municipality | uuid.UUID) -> ProjectQuerySet:
         return self.filter(municipality=municipality)
 
     def with_status(self, *statuses: str) -> ProjectQuerySet:
@@ -154,6 +158,8 @@ class Project(models.Model):
             # The original schema's lookups: by identifier alone (across sources) and by content hash.
             models.Index(fields=["external_id"], name="project_external_id_idx"),
             models.Index(fields=["content_hash"], name="project_content_hash_idx"),
+            # The lists' order (name, then id to make pages stable): a page is an index range, not a sort.
+            models.Index(fields=["name", "id"], name="project_name_id_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="project_unique_source_external_id"),
@@ -174,6 +180,11 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def municipality_code(self) -> str:
+        """The MDB code, or "" for a project no municipality could be matched to (used to address groups)."""
+        return self.municipality.code if self.municipality is not None else ""
 
     @property
     def red_flags(self) -> list[RedFlag]:

@@ -110,7 +110,7 @@ def project_upsert_from_source(
             change_type=ChangeType.CREATED,
             source=ChangeSource.ETL_PIPELINE,
             new_values={k: v for k, v in values.items() if k != "raw_data"},
-            municipality_code=project.municipality.code if project.municipality_id else "",
+            municipality_code=project.municipality_code,
             project_id=project.pk,
         )
         return UpsertOutcome(project=project, action="created", changed_fields=sorted(values))
@@ -150,7 +150,7 @@ def project_upsert_from_source(
             source=ChangeSource.ETL_PIPELINE,
             old_values=old,
             new_values={**new, **({"skipped_locked": skipped} if skipped else {})},
-            municipality_code=project.municipality.code if project.municipality_id else "",
+            municipality_code=project.municipality_code,
             project_id=project.pk,
         )
     return UpsertOutcome(
@@ -223,7 +223,7 @@ def _log_moderation(
         source=ChangeSource.ADMIN_ACTION,
         old_values=old,
         new_values={**new, "action": action},
-        municipality_code=project.municipality.code if project.municipality_id else "",
+        municipality_code=project.municipality_code,
         project_id=project.pk,
     )
 

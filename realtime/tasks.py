@@ -35,7 +35,7 @@ def project_progress_set(project_id: str, progress: str) -> str:
             source=ChangeSource.ADMIN_ACTION,
             old_values={"progress_percentage": old},
             new_values={"progress_percentage": project.progress_percentage},
-            municipality_code=project.municipality.code if project.municipality_id else "",
+            municipality_code=project.municipality_code,
             project_id=project.pk,
         )
     return str(project.pk)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -39,6 +40,9 @@ from reports.services import (
     report_mark_spam,
     report_publish,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 HISTORY_ROWS = 50
 # Reports named on the confirmation page; the rest are counted.
@@ -124,7 +128,7 @@ class ReviewFilter(admin.SimpleListFilter):
     title = _("review")
     parameter_name = "review"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Promise]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrPromise]]:
         return [("unreviewed", _("Not reviewed yet")), ("reviewed", _("Reviewed"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
@@ -170,7 +174,7 @@ class ReportAdmin(admin.ModelAdmin):
         (_("Who sent it (moderators only)"), {"fields": ("contributor_name", "contributor", "contributor_email")}),
         (_("Moderation"), {"fields": ("reviewed_at", "admin_notes", "upvotes", "downvotes", "created_at")}),
     )
-    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+    readonly_fields = flatten_fieldsets(fieldsets)
     inlines = (ReportPhotoInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
@@ -198,11 +202,11 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("project"), ordering="project__name")
     def project_link(self, obj: Report) -> SafeString | str:
-        if not obj.project_id:
+        project = obj.project
+        if project is None:
             return "-"
-        code = obj.project.municipality.code if obj.project.municipality_id else ""
-        url = reverse("admin:projects_project_change", args=[obj.project_id])
-        return format_html('<a href="{}">{}</a> {}', url, obj.project.name, code)
+        url = reverse("admin:projects_project_change", args=[project.pk])
+        return format_html('<a href="{}">{}</a> {}', url, project.name, project.municipality_code)
 
     @admin.display(description=_("map"))
     def map_link(self, obj: Report) -> SafeString:
@@ -226,7 +230,8 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("contributor's email"))
     def contributor_email(self, obj: Report) -> str:
-        return obj.contributor.email if obj.contributor_id and obj.contributor.email else "-"
+        contributor = obj.contributor
+        return contributor.email if contributor is not None and contributor.email else "-"
 
     def changeform_view(
         self, request: HttpRequest, object_id: str | None = None, form_url: str = "",

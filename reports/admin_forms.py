@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -65,16 +65,20 @@ class LinkProjectForm(ReasonForm):
         error_messages={"required": _("Choose the project to link the reports to.")},
     )
     field_order = ("project_search", "project", "reason")
+    # How many projects the search found; None when no search was made (the template then says nothing).
+    search_count: int | None
 
     def __init__(self, *args: Any, search: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["project"]
+        # self.fields holds deep copies typed as plain Field; this one is the ModelChoiceField declared above.
+        field = cast(forms.ModelChoiceField, self.fields["project"])
         if search:
             pks = list(project_search_queryset(search).values_list("pk", flat=True)[:SEARCH_RESULTS])
             field.queryset = Project.objects.filter(pk__in=pks).select_related("municipality")
             field.widget = forms.RadioSelect()
             field.widget.choices = field.choices
-            field.label_from_instance = _project_label  # type: ignore[method-assign]
+            # Per-instance override, as Django's docs allow; the stubs type it as a bound method, not a callable slot.
+            field.label_from_instance = _project_label  # type: ignore[method-assign,assignment]
             self.search_count = len(pks)
         else:
             field.widget = AutocompleteSelect(Report._meta.get_field("project"), admin.site)
@@ -83,7 +87,7 @@ class LinkProjectForm(ReasonForm):
 
 
 def _project_label(project: Project) -> str:
-    municipality = project.municipality.code if project.municipality_id else "-"
+    municipality = project.municipality_code or "-"
     return f"{project.name} ({municipality}, {project.external_id})"
 
 

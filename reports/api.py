@@ -86,9 +86,7 @@ def list_reports(
         else:
             errors += [("bbox", message) for message in form.errors_by_field()["bbox"]]
     if errors:
-        error = ApiError(None, "")
-        error.errors = errors
-        raise error
+        raise ApiError.of(errors)
     current, rows = paginate(reports.order_by("-created_at", "-id"), page, limit, REPORT_FIELDS)
     return json_response(request, current.envelope(report_items(request, rows)), max_age=0)
 
@@ -143,9 +141,7 @@ def create_report(request: HttpRequest) -> HttpResponse:
     elif any(upload.size > MAX_PHOTO_BYTES for upload in files):
         checked.errors.append(("photos", _("Each photo must be at most 5 MB.")))
     if checked.errors:
-        error = ApiError(None, "")
-        error.errors = checked.errors
-        raise error
+        raise ApiError.of(checked.errors)
     values = checked.values
     project = None
     if values.get("project_id"):

@@ -99,7 +99,7 @@ class ReportForm(forms.Form):
         return bool(self.data.get("website"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.is_bot:
             raise forms.ValidationError(_("This report could not be accepted."))
         lat, lng = data.get("latitude"), data.get("longitude")
@@ -118,8 +118,8 @@ class ReportForm(forms.Form):
         if project is not None and project.location is not None:
             self.location = Location(lng=project.location.x, lat=project.location.y, how="project")
             return data
-        place = find_place(data.get("address", ""), project.municipality.province if project and
-                           project.municipality_id else "")
+        municipality = project.municipality if project is not None else None
+        place = find_place(data.get("address", ""), municipality.province if municipality is not None else "")
         if place is not None:
             self.location = Location(lng=place.longitude, lat=place.latitude, how="address", place=place.name)
             return data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -60,8 +61,10 @@ def clean_photo(data: bytes, *, name: str = "photo") -> CleanPhoto:
     clean = Image.new(upright.mode, upright.size)
     clean.paste(upright)
     buffer = io.BytesIO()
-    save_options: dict[str, object] = {"JPEG": {"quality": 85, "optimize": True}, "WEBP": {"quality": 85},
-                                       "PNG": {"optimize": True}}[kind]
+    options_by_format: dict[str, dict[str, Any]] = {
+        "JPEG": {"quality": 85, "optimize": True}, "WEBP": {"quality": 85}, "PNG": {"optimize": True},
+    }
+    save_options = options_by_format[kind]
     clean.save(buffer, format=kind, **save_options)
     return CleanPhoto(
         content=ContentFile(buffer.getvalue(), name=f"photo.{ALLOWED_FORMATS[kind]}"),

@@ -59,9 +59,7 @@ def _public_fields(report: Report) -> dict[str, object]:
 
 
 def _log(report: Report, change_type: str, source: str, old: dict | None = None, new: dict | None = None) -> None:
-    municipality_code = ""
-    if report.project_id and report.project.municipality_id:
-        municipality_code = report.project.municipality.code
+    municipality_code = report.project.municipality_code if report.project is not None else ""
     change_log_record(
         entity_type=EntityType.REPORT,
         entity_id=report.pk,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from bukaamanzi.http import HtmxHttpRequest
 from projects.models import Project
 from projects.views import map_config
 from reports.forms import ReportForm
@@ -39,6 +40,9 @@ def report_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_form(request, form, project, status=400)
     data = form.cleaned_data
+    location = form.location
+    if location is None:  # clean() leaves a location or an error, so this is not reached; a 400 rather than a 500
+        return _render_form(request, form, project, status=400)
     title = data["title"]
     alt = data["photo_description"]
     uploads = [
@@ -49,16 +53,16 @@ def report_create(request: HttpRequest) -> HttpResponse:
     try:
         report = report_submit(
             title=title, description=data["description"], report_type=data["report_type"],
-            lng=form.location.lng, lat=form.location.lat, project=project, address=data["address"],
+            lng=location.lng, lat=location.lat, project=project, address=data["address"],
             name=data["name"], email=data["email"], photos=uploads,
         )
     except ReportError as exc:
         form.add_error(ERROR_FIELDS.get(exc.field), exc.message)
         return _render_form(request, form, project, status=400)
     placed = ""
-    if form.location.how == "address":
-        placed = " " + _("It is placed at %(place)s, the town named in your address.") % {"place": form.location.place}
-    elif form.location.how == "project":
+    if location.how == "address":
+        placed = " " + _("It is placed at %(place)s, the town named in your address.") % {"place": location.place}
+    elif location.how == "project":
         placed = " " + _("It is placed at the project's location.")
     messages.success(request, _("Thank you. Your report is published and shown below.") + placed)
     if project is not None:
@@ -81,7 +85,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def report_vote_view(request: HttpRequest, pk: int) -> HttpResponse:
+def report_vote_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """One vote per person: the browser session identifies the voter (stored only as a salted hash)."""
     report = get_object_or_404(Report.objects.published().select_related("project"), pk=pk)
     direction = request.POST.get("direction", "")

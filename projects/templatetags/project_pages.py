@@ -19,7 +19,8 @@ from projects.models import Budget, Status
 register = template.Library()
 
 # A symbol per status, so the map and the legend never rely on colour alone.
-STATUS_SYMBOLS = {
+# Keyed by the status value: templates pass the plain string stored on the project.
+STATUS_SYMBOLS: dict[str, str] = {
     Status.IDENTIFICATION: "●",
     Status.PREPARATION: "◆",
     Status.IMPLEMENTATION: "▲",

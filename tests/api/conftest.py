@@ -1,4 +1,4 @@
-"""API test set-up: a JSON client and a fresh, private rate-limit count for each test."""
+"""API test set-up: a JSON client, a fresh, private rate-limit count and response cache for each test."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ def _private_rate_limit_cache(settings: pytest.FixtureRequest) -> None:
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-tests"},
+        "api": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-bodies-tests"},
     }
     caches["ratelimit"].clear()
+    caches["api"].clear()
 
 
 @pytest.fixture

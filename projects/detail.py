@@ -1,0 +1,72 @@
+"""The body of `GET /api/v1/projects/{id}` in three queries, whatever the number of budgets and reports.
+
+1. the project, its municipality and its budget lines (one row per line, joined; one row when it has none);
+2. its change history, newest first, at most HISTORY_LIMIT entries;
+3. its newest published reports (at most REPORTS_LIMIT), each row carrying the total count (a window count),
+   so no separate COUNT is needed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Count, Window
+
+from projects.attribution import attribution_for
+from projects.maplayer import with_lng_lat
+from projects.models import Project
+from projects.schemas import ITEM_FIELDS, project_item
+from realtime.models import DataChangeLog, EntityType
+from reports.models import Report
+
+HISTORY_LIMIT = 50
+REPORTS_LIMIT = 10
+DETAIL_FIELDS = ("external_id", "description", "function", "asset_class", "source_status", "address", "ward",
+                 "contractor")
+BUDGET_FIELDS = ("financial_year", "budget_type", "amount", "currency", "quarter", "source")
+HISTORY_FIELDS = ("id", "change_type", "source", "field_changes", "old_values", "new_values", "created_at")
+REPORT_FIELDS = ("id", "title", "report_type", "created_at", "upvotes", "downvotes")
+
+
+def project_detail_body(pk: uuid.UUID) -> dict[str, Any] | None:
+    """The detail as plain data, or None when no project has this id."""
+    budget_columns = [f"budgets__{name}" for name in BUDGET_FIELDS]
+    rows = list(
+        with_lng_lat(Project.objects.filter(pk=pk))
+        .order_by("budgets__financial_year", "budgets__budget_type", "budgets__quarter")
+        .values(*ITEM_FIELDS, *DETAIL_FIELDS, *budget_columns)
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    body = project_item(row)
+    body.update({name: row[name] for name in DETAIL_FIELDS})
+    body["progress_changed_at"] = row["progress_changed_at"]
+    body["budgets"] = _budgets_by_year(rows)
+    body["attribution"] = attribution_for(row["source"], row["last_scraped_at"])
+    body["history"] = list(
+        DataChangeLog.objects.for_entity(EntityType.PROJECT, pk).order_by("-pk").values(*HISTORY_FIELDS)[
+            :HISTORY_LIMIT
+        ]
+    )
+    reports = list(
+        Report.objects.published().filter(project_id=pk).order_by("-created_at")
+        .annotate(total=Window(Count("id"))).values(*REPORT_FIELDS, "total")[:REPORTS_LIMIT]
+    )
+    body["reports_count"] = reports[0].pop("total") if reports else 0
+    for report in reports[1:]:
+        del report["total"]
+    body["reports"] = reports
+    return body
+
+
+def _budgets_by_year(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    years: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["budgets__financial_year"] is None:  # the project has no budget lines (LEFT JOIN)
+            continue
+        line = {name: row[f"budgets__{name}"] for name in BUDGET_FIELDS if name != "financial_year"}
+        line["amount"] = str(line["amount"])
+        years.setdefault(row["budgets__financial_year"], []).append(line)
+    return [{"financial_year": year, "phases": phases} for year, phases in years.items()]
