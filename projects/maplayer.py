@@ -81,9 +81,8 @@ def cell_size(zoom: int) -> float:
 
 
 def _points(queryset: ProjectQuerySet, limit: int) -> list[dict[str, Any]]:
-    rows = with_lng_lat(queryset.filter(location__isnull=False)).order_by().values(
-        "id", "name", "status", "is_demo", "lng", "lat"
-    )
+    columns = ("id", "name", "status", "is_demo", "lng", "lat")  # lng/lat are annotations (see _cluster_sql)
+    rows = with_lng_lat(queryset.filter(location__isnull=False)).order_by().values(*columns)
     return list(rows[:limit])
 
 

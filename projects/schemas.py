@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from projects.models import Project
+from projects.models import Project, RedFlag
 
 
 class LngLat(Schema):
@@ -160,7 +161,9 @@ ITEM_FIELDS = (
     "progress_changed_at", "start_date", "end_date", "lng", "lat", "last_scraped_at", "updated_at",
 )
 
-_red_flags = Project.red_flags.fget  # the model's one definition, applied to a row
+# The model's one definition, applied to a row; read from the class dict, as the stubs type Project.red_flags
+# (a property read on the class) as a plain callable.
+_red_flags: Callable[[Any], list[RedFlag]] = vars(Project)["red_flags"].fget
 
 
 def _text(value: Any) -> str | None:
