@@ -1,16 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve as media_serve
 
 from bukaamanzi.api import api
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("municipalities/", include("municipalities.urls")),
     path("reports/", include("reports.urls")),
+    path("", include("realtime.urls")),
     path("", include("projects.urls")),
 ]
 # Report photos are the only media: cleaned, EXIF-free files. The embedded site has no separate web server, so

@@ -148,17 +148,19 @@ def ingestion_start_run(
     now = timezone.now()
     try:
         with transaction.atomic():
-            return IngestionRun.objects.create(
+            run = IngestionRun.objects.create(
                 source=source, kind=kind, status=status, triggered_by=triggered_by[:150],
                 started_at=now if status == RunStatus.RUNNING else None,
             )
     except IntegrityError:
         active = IngestionRun.objects.active().of_source(source).first()
         what = f"run {active.pk} ({active.status}, {active.kind})" if active else "another run"
-        return IngestionRun.objects.create(
+        run = IngestionRun.objects.create(
             source=source, kind=kind, status=RunStatus.REFUSED, triggered_by=triggered_by[:150],
             started_at=now, finished_at=now, error=f"Refused: {what} of {source} is under way.",
         )
+    _announce_run_change()
+    return run
 
 
 def ingestion_queue_run(*, source: str, triggered_by: str, kind: str = KIND_FULL) -> IngestionRun:
@@ -183,6 +185,7 @@ def ingestion_execute_run(*, run_id: int, from_path: Path | None = None, force: 
     if not claimed:
         logger.warning("Ingestion run %s is %s, not queued: not run again", run_id, run.status)
         return run
+    _announce_run_change()
     return _execute(run, from_path=from_path, force=force)
 
 
@@ -221,12 +224,21 @@ def _execute(run: IngestionRun, *, from_path: Path | None, force: bool) -> Inges
     run.unchanged_count, run.failed_count = report.unchanged, report.failed
     run.report = report.as_json()
     run.save()
+    _announce_run_change()
     if status in (RunStatus.FAILED, RunStatus.PARTIAL):
         _announce_failure(run)
     if status == RunStatus.SUCCESS and run.source == DWS and run.kind == KIND_CHANGE_CHECK and not from_path:
         # The summaries changed: fetch the projects behind them now rather than at the next hourly sync.
         ingestion_queue_run(source=DWS, kind=KIND_FULL, triggered_by=f"change check run {run.pk}")
     return run
+
+
+def _announce_run_change() -> None:
+    """Open pipeline status pages show the run's new state. After commit (at once outside a transaction), so
+    the push renders what is committed; `pipeline_push` never raises."""
+    from realtime.pipeline import pipeline_push
+
+    transaction.on_commit(pipeline_push)
 
 
 def _announce_failure(run: IngestionRun) -> None:
@@ -364,14 +376,14 @@ def _load_batch(source: str, batch: Sequence[ProjectItem], fetched_at: dt.dateti
     } if changed else {}
     for item in changed:
         project = existing[item.external_id]
-        old_code = project.municipality.code if project.municipality_id else None
+        old_code = project.municipality_code or None
         outcome = project_upsert_from_source(
             source=source, external_id=item.external_id, values=item.values, budgets=item.budgets,
             fetched_at=fetched_at, existing=project,
         )
         if outcome.action == "updated":
             counts.updated += 1
-            new_code = outcome.project.municipality.code if outcome.project.municipality_id else None
+            new_code = outcome.project.municipality_code or None
             touched |= {code for code in (old_code, new_code) if code}
         else:
             counts.unchanged += 1

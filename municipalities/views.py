@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.vary import vary_on_headers
 
 from municipalities.models import Category, Municipality, Province
-from projects.models import Project, RedFlag, Status
+from projects.models import Project, ProjectQuerySet, RedFlag, Status
 from projects.views import filtered_results, map_config
 
 # Treasury's capital_v2 amount types, in words; an unknown code is shown as it is.
@@ -69,24 +69,32 @@ def _capital_table(municipality: Municipality) -> dict[str, object]:
     }
 
 
-@vary_on_headers("HX-Request")
-def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
-    municipality = get_object_or_404(Municipality.objects.select_related("district"), code=code.upper())
+def municipality_projects(municipality: Municipality) -> ProjectQuerySet:
+    """A municipality's projects; a district's page lists its local municipalities' projects too."""
     if municipality.category == Category.DISTRICT:
-        base = Project.objects.filter(Q(municipality=municipality) | Q(municipality__district=municipality))
-    else:
-        base = Project.objects.in_municipality(municipality)
-    form, results, status = filtered_results(request, base)
-    context = {"municipality": municipality, "form": form, **results, "results_url": request.path}
-    if request.htmx:
-        return render(request, "projects/fragments/results.html", context, status=status)
+        return Project.objects.filter(Q(municipality=municipality) | Q(municipality__district=municipality))
+    return Project.objects.in_municipality(municipality)
+
+
+def municipality_totals(base: ProjectQuerySet) -> dict[str, object]:
+    """The totals fragment's figures (`totals`, `breakdown`); the page and the live push share them."""
     totals = base.aggregate(projects=Count("pk"), value=Sum("budget_allocated"), spent=Sum("budget_spent"),
                             fetched=Max("last_scraped_at"))
     counts = dict(base.values_list("status").annotate(n=Count("pk")).order_by())
     breakdown = [(value, label, counts.get(value, 0)) for value, label in Status.choices if counts.get(value)]
+    return {"totals": totals, "breakdown": breakdown}
+
+
+@vary_on_headers("HX-Request")
+def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
+    municipality = get_object_or_404(Municipality.objects.select_related("district"), code=code.upper())
+    base = municipality_projects(municipality)
+    form, results, status = filtered_results(request, base)
+    context = {"municipality": municipality, "form": form, **results, "results_url": request.path}
+    if request.htmx:
+        return render(request, "projects/fragments/results.html", context, status=status)
     context.update(
-        totals=totals,
-        breakdown=breakdown,
+        **municipality_totals(base),
         has_demo=base.filter(is_demo=True).exists(),
         statuses=Status.choices, flags=RedFlag.choices,
         project_types=list(base.exclude(project_type="").order_by("project_type")

@@ -13,19 +13,17 @@ import logging
 import redis
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from ingestion.models import IngestionRun, SourceCircuit
-from projects.models import Project, Source
+from ingestion.models import IngestionRun
+from realtime import pipeline
+from realtime.pipeline import SOURCES
 
 router = Router(tags=["Health"])
 logger = logging.getLogger(__name__)
-
-SOURCES = [Source.MUNICIPAL_MONEY, Source.DWS]
 
 
 class SourceHealth(Schema):
@@ -159,39 +157,9 @@ def _run(run: IngestionRun | None) -> RunOut | None:
     )
 
 
-def _breaker(source: str) -> BreakerOut:
-    # Read only: the breaker row is created by the ingestion side when it first calls the source.
-    row = SourceCircuit.objects.filter(source=source).first()
-    if row is None:
-        return BreakerOut(state="closed", fail_counter=0, opened_at=None, cooldown_ends_at=None, last_error="")
-    cooldown_ends = (
-        row.opened_at + dt.timedelta(seconds=settings.BREAKER_COOLDOWN_SECONDS)
-        if row.state == "open" and row.opened_at else None
-    )
-    return BreakerOut(state=row.state, fail_counter=row.fail_counter, opened_at=row.opened_at,
-                      cooldown_ends_at=cooldown_ends, last_error=row.last_error)
-
-
-def _data_quality() -> DataQuality:
-    real = Project.objects.real()
-    counts = real.aggregate(
-        n=Count("id"),
-        located=Count("id", filter=Q(location__isnull=False)),
-        matched=Count("id", filter=Q(municipality__isnull=False)),
-    )
-    total = counts["n"]
-
-    def share(value: int) -> float:
-        return round(value / total, 4) if total else 0.0
-
-    return DataQuality(
-        projects=total,
-        demo_projects=Project.objects.filter(is_demo=True).count(),
-        with_location=share(counts["located"]),
-        with_budget=share(real.filter(Q(budget_allocated__isnull=False) | Q(budgets__isnull=False))
-                          .distinct().count()) if total else 0.0,
-        with_municipality=share(counts["matched"]),
-    )
+def _breaker(breaker: pipeline.Breaker) -> BreakerOut:
+    return BreakerOut(state=breaker.state, fail_counter=breaker.fail_counter, opened_at=breaker.opened_at,
+                      cooldown_ends_at=breaker.cooldown_ends_at, last_error=breaker.last_error)
 
 
 @router.get("/pipeline/status", response=PipelineOut, summary="Ingestion runs, breakers and data quality",
@@ -199,13 +167,18 @@ def _data_quality() -> DataQuality:
             description="Per source: last run, duration, counts, errors, breaker state. Data quality: the share of "
             "real (non-demo) projects with a location, a budget and a matched municipality.")
 def pipeline_status(request: HttpRequest) -> PipelineOut:
-    sources = []
-    for source in SOURCES:
-        success = IngestionRun.objects.successful().of_source(source).order_by("-created_at").first()
-        sources.append(SourceStatus(
-            source=source,
-            last_run=_run(IngestionRun.objects.of_source(source).order_by("-created_at").first()),
-            last_success_at=(success.finished_at or success.created_at) if success else None,
-            breaker=_breaker(source),
-        ))
-    return PipelineOut(sources=sources, data_quality=_data_quality(), checked_at=timezone.now())
+    # The same computation as the pipeline status page (realtime/pipeline.py).
+    status = pipeline.pipeline_status()
+    quality = status.data_quality
+    return PipelineOut(
+        sources=[
+            SourceStatus(source=state.source, last_run=_run(state.last_run), last_success_at=state.last_success_at,
+                         breaker=_breaker(state.breaker))
+            for state in status.sources
+        ],
+        data_quality=DataQuality(
+            projects=quality.projects, demo_projects=quality.demo_projects, with_location=quality.with_location,
+            with_budget=quality.with_budget, with_municipality=quality.with_municipality,
+        ),
+        checked_at=status.checked_at,
+    )

@@ -252,13 +252,19 @@ class MunicipalityFeedConsumer(ChangeFeedConsumer):
 
 
 class LivePageConsumer(_CappedConsumer):
-    """`/ws/live/project/<id>?lang=<code>`: rendered fragments for one open project page (HTMX ws extension)."""
+    """`/ws/live/project/<id>?lang=<code>`: rendered fragments for one open project page (HTMX ws extension).
+
+    Subclasses serve the other live pages; each names its group from the URL and the page's language only, so
+    connecting reads no database (an unknown municipality code simply never receives anything)."""
+
+    def group_for(self, kwargs: dict[str, Any], language: str) -> str:
+        return groups.html_project_group(kwargs["project"], language)
 
     async def connected(self) -> None:
         language = parse_qs(self.scope.get("query_string", b"").decode()).get("lang", [""])[0]
         if language not in {code for code, _ in settings.LANGUAGES}:
             language = settings.LANGUAGE_CODE
-        self.page_group = groups.html_project_group(self.scope["url_route"]["kwargs"]["project"], language)
+        self.page_group = self.group_for(self.scope["url_route"]["kwargs"], language)
         await self.channel_layer.group_add(self.page_group, self.channel_name)
 
     def joined_groups(self) -> set[str]:
@@ -273,6 +279,27 @@ class LivePageConsumer(_CappedConsumer):
 
     async def system_error(self, event: dict[str, Any]) -> None:
         """Pages show source failures from their own data, not as a JSON message the ws extension would swap."""
+
+
+class LiveMunicipalityPageConsumer(LivePageConsumer):
+    """`/ws/live/municipality/<MDB code>`: totals and changed project rows of one municipality's page."""
+
+    def group_for(self, kwargs: dict[str, Any], language: str) -> str:
+        return groups.html_municipality_group(kwargs["municipality"], language)
+
+
+class LiveHomePageConsumer(LivePageConsumer):
+    """`/ws/live/home`: rows of changed projects for the home page's list."""
+
+    def group_for(self, kwargs: dict[str, Any], language: str) -> str:
+        return groups.html_home_group(language)
+
+
+class LivePipelinePageConsumer(LivePageConsumer):
+    """`/ws/live/pipeline`: the pipeline status panel, pushed when an ingestion run changes."""
+
+    def group_for(self, kwargs: dict[str, Any], language: str) -> str:
+        return groups.html_pipeline_group(language)
 
 
 # --- Control-path database reads (never per pushed change) ----------------------------------------------

@@ -30,3 +30,18 @@ SYSTEM = "system"
 def html_project_group(project_id: object, language: str) -> str:
     """Open project pages in one language: they receive fragments rendered in it, not the JSON feed."""
     return f"html-project-{project_id}-{language}"
+
+
+def html_municipality_group(code: str, language: str) -> str:
+    """Open municipality pages: the totals and the rows of the municipality's projects that changed."""
+    return f"html-municipality-{code.upper()}-{language}"
+
+
+def html_home_group(language: str) -> str:
+    """Open home pages: the rows of every project that changed (a row not on the page is dropped there)."""
+    return f"html-home-{language}"
+
+
+def html_pipeline_group(language: str) -> str:
+    """Open pipeline status pages: the whole panel, rendered again whenever an ingestion run changes."""
+    return f"html-pipeline-{language}"

@@ -177,6 +177,9 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--page", default="/api/v1/health")
     parser.add_argument("--json", type=Path, help="also write the summary here")
+    parser.add_argument("--clients-sched-idle", action="store_true",
+                        help="run the client processes in the SCHED_IDLE class (below nice 19), a diagnostic of how "
+                        "much of the page's slow-down is the clients taking the server's cores")
     args = parser.parse_args()
     raise_fd_limit()
 
@@ -193,6 +196,7 @@ def main() -> None:
         "LOAD_DEMO_DATA": "false",
         "WS_MAX_CONNECTIONS_PER_PROCESS": str(args.clients),
         "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "BENCH_CLIENTS_SCHED_IDLE": "1" if args.clients_sched_idle else "",
     }
     processes: list[subprocess.Popen[bytes]] = []
 
@@ -282,6 +286,7 @@ def main() -> None:
                 latencies += [(t - commits[i]) * 1000 for i, t in log if i in commits]
         summary = {
             "clients": args.clients,
+            "clients_sched_idle": args.clients_sched_idle,
             "clients_connected": connected,
             "connect_seconds": round(connect_seconds, 1),
             "handshake_retries": handshake_retries,
@@ -329,6 +334,8 @@ if __name__ == "__main__":
         # Real clients run on other machines; here they share the server's cores, so they yield to it. This only
         # makes their own receipt times later (the latency measured is, if anything, pessimistic).
         os.nice(19)
+        if os.environ.get("BENCH_CLIENTS_SCHED_IDLE"):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
         parser = argparse.ArgumentParser()
         parser.add_argument("role")
         parser.add_argument("--ports", type=int, nargs="+")

@@ -20,7 +20,8 @@ document.addEventListener("DOMContentLoaded", function () {
   function fetcher(trigger) {
     var el = document.createElement("div");
     el.hidden = true;
-    el.setAttribute("hx-get", root.dataset.livePoll);
+    // The address now, not at render time: list pages change their query string as filters are applied.
+    el.setAttribute("hx-get", window.location.pathname + window.location.search || root.dataset.livePoll);
     el.setAttribute("hx-trigger", trigger);
     el.setAttribute("hx-select-oob", root.dataset.liveSelect);
     el.setAttribute("hx-swap", "none");
@@ -53,10 +54,24 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   window.addEventListener("offline", function () { show("offline"); });
 
+  // List pages receive rows for every project that changed; only rows this page shows are swapped in (an id
+  // missing from the page would otherwise be reported by htmx as an error).
+  window.htmx.defineExtension("live-present", {
+    transformResponse: function (text, xhr) {
+      if (xhr) { return text; } // an HTTP response (the catch-up fetch) is taken as it is
+      var template = document.createElement("template");
+      template.innerHTML = text;
+      Array.prototype.slice.call(template.content.children).forEach(function (child) {
+        if (!child.id || !document.getElementById(child.id)) { child.remove(); }
+      });
+      return template.innerHTML;
+    }
+  });
+
   var script = document.createElement("script");
   script.src = root.dataset.liveExt;
   script.onload = function () {
-    root.setAttribute("hx-ext", "ws");
+    root.setAttribute("hx-ext", "ws,live-present");
     root.setAttribute("ws-connect", root.dataset.liveWs);
     window.htmx.process(root);
     show("reconnecting");
