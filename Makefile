@@ -45,7 +45,7 @@ test-postgis:
 	@echo "==> pytest on PostGIS"
 	@url=$$(scripts/pg.sh start) && DATABASE_URL=$$url $(PY) -m pytest -q; status=$$?; scripts/pg.sh stop; exit $$status
 
-test: setup-test prepare lint check-django test-spatialite test-postgis
+test: setup-test prepare lint typecheck check-django test-spatialite test-postgis
 
 clean:
 	@scripts/pg.sh stop; rm -rf var/pg var/staticfiles

@@ -404,7 +404,9 @@ def _create_projects(
     The same rows `project_upsert_from_source` writes for a new project (validated the same way), without its
     per-row queries: that is what lets a first harvest of thousands of projects load at hundreds per second.
     """
-    projects, budgets, entries = [], [], []
+    projects: list[Project] = []
+    budgets: list[Budget] = []
+    entries: list[DataChangeLog] = []
     for item in items:
         project = Project(source=source, external_id=item.external_id, content_hash=hashes[item.external_id],
                           last_scraped_at=fetched_at, **item.values)
@@ -605,7 +607,7 @@ class TreasuryPipeline:
                 )
         return harvest
 
-    def run(self) -> tuple[str, str]:
+    def run(self) -> tuple[RunStatus, str]:
         harvest = self.harvest()
         digest = _digest(harvest.bodies)
         self.run_row.fetched_hash = digest
@@ -868,7 +870,7 @@ class DwsPipeline:
                 harvest.pages_without_grid.append(summary.code)
         return harvest
 
-    def run(self) -> tuple[str, str]:
+    def run(self) -> tuple[RunStatus, str]:
         harvest = self.harvest()
         canonical = {
             "summaries": [_summary_json(s) for s in harvest.summaries],

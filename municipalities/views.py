@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.vary import vary_on_headers
 
+from bukaamanzi.http import HtmxHttpRequest
 from municipalities.models import Category, Municipality, Province
 from projects.models import Project, ProjectQuerySet, RedFlag, Status
 from projects.views import filtered_results, map_config
@@ -40,7 +41,7 @@ def province_index(request: HttpRequest) -> HttpResponse:
     rows = {
         row["province"]: row
         for row in Municipality.objects.current().exclude(category=Category.DISTRICT).values("province")
-        .annotate(municipalities=Count("pk"), projects=Sum("project_count"), value=Sum("total_value")).order_by()
+        .annotate(municipalities=Count("pk"), project_total=Sum("project_count"), value=Sum("total_value")).order_by()
     }
     provinces = [(value, label, rows.get(value, {})) for value, label in Province.choices]
     return render(request, "municipalities/provinces.html", {"provinces": provinces})
@@ -86,7 +87,7 @@ def municipality_totals(base: ProjectQuerySet) -> dict[str, object]:
 
 
 @vary_on_headers("HX-Request")
-def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
+def municipality_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
     municipality = get_object_or_404(Municipality.objects.select_related("district"), code=code.upper())
     base = municipality_projects(municipality)
     form, results, status = filtered_results(request, base)

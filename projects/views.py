@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.views.decorators.vary import vary_on_headers
 
+from bukaamanzi.http import HtmxHttpRequest
 from municipalities.models import Municipality, Province
 from projects.filters import ProjectFilterForm
 from projects.models import Project, ProjectQuerySet, RedFlag, Status
@@ -51,7 +52,7 @@ def filtered_results(request: HttpRequest, base: ProjectQuerySet) -> tuple[Proje
 
 
 @vary_on_headers("HX-Request")
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     form, results, status = filtered_results(request, Project.objects.water())
     context = {"form": form, **results, "results_url": request.path}
     if request.htmx:

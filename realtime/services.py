@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import transaction
 
 from realtime.models import ChangeType, DataChangeLog
@@ -29,8 +29,10 @@ def to_json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, Point):
+        return [round(value.x, 6), round(value.y, 6)]
     if isinstance(value, GEOSGeometry):
-        return [round(value.x, 6), round(value.y, 6)] if value.geom_type == "Point" else value.geojson
+        return value.geojson
     if isinstance(value, Mapping):
         return {str(k): to_json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -49,7 +51,7 @@ def change_log_record(
     old_values: Mapping[str, Any] | None = None,
     new_values: Mapping[str, Any] | None = None,
     municipality_code: str = "",
-    project_id: object = "",
+    project_id: uuid.UUID | str | None = "",
 ) -> DataChangeLog:
     """Record one change. Must run inside the transaction that made it (so both commit or neither does)."""
     old = {k: to_json_value(v) for k, v in (old_values or {}).items()}
@@ -76,7 +78,7 @@ def change_log_record(
     return entry
 
 
-def _project_snapshot(project_id: object) -> tuple[str, str]:
+def _project_snapshot(project_id: uuid.UUID | str | None) -> tuple[str, str]:
     """The project's status and type now (inside the writing transaction), for live clients' filters."""
     if not project_id:
         return "", ""
