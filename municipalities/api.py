@@ -13,10 +13,10 @@ from ninja import Query, Router
 from bukaamanzi.apitools import ApiError, ErrorOut, json_response, not_found, paginate
 from municipalities.models import CapitalSpend, Category, Municipality, Province
 from municipalities.schemas import ITEM_FIELDS, MunicipalityDetail, MunicipalityPage, municipality_item
-from projects.api import FILTER_PARAMS, LIMIT, PAGE, project_filters, project_page
+from projects.api import LIMIT, PAGE, project_filters, project_page
 from projects.attribution import attribution_summary
 from projects.models import Project, Source
-from projects.schemas import ProjectPage
+from projects.schemas import MunicipalityProjectFilters, ProjectPage
 
 router = Router(tags=["Municipalities"])
 
@@ -103,12 +103,7 @@ def municipality_detail(request: HttpRequest, municipality_id: str) -> HttpRespo
 def municipality_projects(
     request: HttpRequest,
     municipality_id: str,
-    q: str | None = FILTER_PARAMS["q"],
-    status: list[str] | None = FILTER_PARAMS["status"],
-    project_type: str | None = FILTER_PARAMS["project_type"],
-    flag: str | None = FILTER_PARAMS["flag"],
-    bbox: str | None = FILTER_PARAMS["bbox"],
-    center: str | None = FILTER_PARAMS["center"],
+    filters: Query[MunicipalityProjectFilters],
     page: int = PAGE,
     limit: int = LIMIT,
 ) -> HttpResponse:

@@ -20,7 +20,7 @@ from projects.detail import project_detail_body
 from projects.filters import ProjectFilterForm
 from projects.maplayer import MAX_ZOOM, indexed, map_layer, with_lng_lat
 from projects.models import Project, ProjectQuerySet
-from projects.schemas import ITEM_FIELDS, MapLayer, ProjectDetail, ProjectPage, project_item
+from projects.schemas import ITEM_FIELDS, MapLayer, ProjectDetail, ProjectFilters, ProjectPage, project_item
 
 router = Router(tags=["Projects"])
 map_router = Router(tags=["Map"])
@@ -29,19 +29,6 @@ exports_router = Router(tags=["Exports"])
 ERRORS = {422: ErrorOut, 404: ErrorOut}
 
 # Documented once and shared by every endpoint that takes the project filters (values are checked by the form).
-FILTER_DOCS = {
-    "q": "Words in the name, description, contractor or municipality name.",
-    "province": "Province code: EC, FS, GT, KZN, LIM, MP, NW, NC, WC.",
-    "municipality_id": "Municipality MDB code (e.g. CPT) or id; a district includes its local municipalities.",
-    "status": "One or more of identification, preparation, implementation, completed, cancelled, on_hold, "
-              "unknown: repeated (status=a&status=b) or comma separated.",
-    "project_type": "Project type as the source names it (case-insensitive, exact).",
-    "flag": "Red flag: over_budget, overdue or stalled.",
-    "bbox": "minlng,minlat,maxlng,maxlat (WGS 84 degrees).",
-    "center": "lng,lat,radius_km (radius above 0 and at most 500 km).",
-}
-
-
 def project_filters(request: HttpRequest, queryset: ProjectQuerySet | None = None) -> ProjectQuerySet:
     """Validate the query string's project filters and apply them; 422 naming each bad field."""
     data: QueryDict = request.GET.copy()
@@ -58,11 +45,6 @@ def project_filters(request: HttpRequest, queryset: ProjectQuerySet | None = Non
     return indexed(form.apply(base), form)
 
 
-def _filter_params() -> dict[str, Any]:
-    return {name: Query(None, description=text) for name, text in FILTER_DOCS.items()}
-
-
-FILTER_PARAMS = _F = _filter_params()
 PAGE = Query(1, description="1 or more; a page past the end is empty.")
 LIMIT = Query(20, description="1 to 100.")
 
@@ -70,16 +52,9 @@ LIMIT = Query(20, description="1 to 100.")
 @router.get("", response={200: ProjectPage, **ERRORS}, summary="List projects", operation_id="projects_list")
 def list_projects(
     request: HttpRequest,
-    q: str | None = _F["q"],
-    province: str | None = _F["province"],
-    municipality_id: str | None = _F["municipality_id"],
-    status: list[str] | None = _F["status"],
-    project_type: str | None = _F["project_type"],
-    flag: str | None = _F["flag"],
-    bbox: str | None = _F["bbox"],
-    center: str | None = _F["center"],
-    page: int = Query(1, description="1 or more; a page past the end is empty."),
-    limit: int = Query(20, description="1 to 100."),
+    filters: Query[ProjectFilters],
+    page: int = PAGE,
+    limit: int = LIMIT,
 ) -> HttpResponse:
     return cached_json_response(request, lambda: page_body(project_filters(request), page, limit))
 
@@ -120,15 +95,8 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
                 "bounds) computed in the database when it holds more than MAP_CLUSTER_THRESHOLD projects.")
 def map_projects(
     request: HttpRequest,
-    bbox: str | None = _F["bbox"],
+    filters: Query[ProjectFilters],
     zoom: int = Query(6, description=f"Map zoom level, 0 to {MAX_ZOOM}."),
-    q: str | None = _F["q"],
-    province: str | None = _F["province"],
-    municipality_id: str | None = _F["municipality_id"],
-    status: list[str] | None = _F["status"],
-    project_type: str | None = _F["project_type"],
-    flag: str | None = _F["flag"],
-    center: str | None = _F["center"],
 ) -> HttpResponse:
     if not 0 <= zoom <= MAX_ZOOM:
         raise ApiError("zoom", _("zoom must be between 0 and %(max)d.") % {"max": MAX_ZOOM})
@@ -149,20 +117,14 @@ def _export_operation(path: str, summary: str, operation_id: str, media_type: st
 
 @_export_operation("/projects.csv", "Projects as CSV (streamed)", "export_csv", "text/csv")
 def export_csv(
-    request: HttpRequest, q: str | None = _F["q"], province: str | None = _F["province"],
-    municipality_id: str | None = _F["municipality_id"], status: list[str] | None = _F["status"],
-    project_type: str | None = _F["project_type"], flag: str | None = _F["flag"], bbox: str | None = _F["bbox"],
-    center: str | None = _F["center"],
+    request: HttpRequest, filters: Query[ProjectFilters],
 ) -> StreamingHttpResponse:
     return exports.export_csv(request, project_filters(request))
 
 
 @_export_operation("/projects.geojson", "Projects as GeoJSON (streamed)", "export_geojson", "application/geo+json")
 def export_geojson(
-    request: HttpRequest, q: str | None = _F["q"], province: str | None = _F["province"],
-    municipality_id: str | None = _F["municipality_id"], status: list[str] | None = _F["status"],
-    project_type: str | None = _F["project_type"], flag: str | None = _F["flag"], bbox: str | None = _F["bbox"],
-    center: str | None = _F["center"],
+    request: HttpRequest, filters: Query[ProjectFilters],
 ) -> StreamingHttpResponse:
     return exports.export_geojson(request, project_filters(request))
 
@@ -170,9 +132,6 @@ def export_geojson(
 @_export_operation("/projects.oc4ids.json", "Projects as an OC4IDS project package (streamed)", "export_oc4ids",
                    "application/json")
 def export_oc4ids(
-    request: HttpRequest, q: str | None = _F["q"], province: str | None = _F["province"],
-    municipality_id: str | None = _F["municipality_id"], status: list[str] | None = _F["status"],
-    project_type: str | None = _F["project_type"], flag: str | None = _F["flag"], bbox: str | None = _F["bbox"],
-    center: str | None = _F["center"],
+    request: HttpRequest, filters: Query[ProjectFilters],
 ) -> StreamingHttpResponse:
     return exports.export_oc4ids(request, project_filters(request))

@@ -194,3 +194,26 @@ def project_item(row: dict[str, Any]) -> dict[str, Any]:
         "last_scraped_at": row["last_scraped_at"],
         "updated_at": row["updated_at"],
     }
+
+
+# --- Query-string filters ---------------------------------------------------------------------------------
+# They document the project filters in the OpenAPI schema; the values themselves are read and validated by
+# projects.filters.ProjectFilterForm (shared with the pages), so every endpoint takes them the same way.
+
+
+class MunicipalityProjectFilters(Schema):
+    q: str | None = Field(None, description="Words in the name, description, contractor or municipality name.")
+    status: list[str] | None = Field(
+        None, description="One or more of identification, preparation, implementation, completed, cancelled, "
+        "on_hold, unknown: repeated (status=a&status=b) or comma separated.")
+    project_type: str | None = Field(None, description="Project type as the source names it (case-insensitive, "
+                                     "exact).")
+    flag: str | None = Field(None, description="Red flag: over_budget, overdue or stalled.")
+    bbox: str | None = Field(None, description="minlng,minlat,maxlng,maxlat (WGS 84 degrees).")
+    center: str | None = Field(None, description="lng,lat,radius_km (radius above 0 and at most 500 km).")
+
+
+class ProjectFilters(MunicipalityProjectFilters):
+    province: str | None = Field(None, description="Province code: EC, FS, GT, KZN, LIM, MP, NW, NC, WC.")
+    municipality_id: str | None = Field(
+        None, description="Municipality MDB code (e.g. CPT) or id; a district includes its local municipalities.")
