@@ -68,14 +68,11 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 
-  var script = document.createElement("script");
-  script.src = root.dataset.liveExt;
-  script.onload = function () {
-    root.setAttribute("hx-ext", "ws,live-present");
-    root.setAttribute("ws-connect", root.dataset.liveWs);
-    window.htmx.process(root);
-    show("reconnecting");
-  };
-  script.onerror = poll;
-  document.head.appendChild(script);
+  // The ws extension is loaded with htmx itself (base.html), so it is registered, and its WebSocket factory set,
+  // on the same htmx object before this runs; loading it here later raced with htmx's own processing.
+  if (typeof window.htmx.createWebSocket !== "function") { poll(); return; }
+  root.setAttribute("hx-ext", "ws,live-present");
+  root.setAttribute("ws-connect", root.dataset.liveWs);
+  window.htmx.process(root);
+  show("reconnecting");
 });
