@@ -14,7 +14,7 @@ from ninja import Query, Router
 
 from bukaamanzi.apitools import ApiError, ErrorOut, json_response, not_found, paginate, parse_uuid
 from projects import exports
-from projects.apicache import cached_json_response
+from projects.apicache import cached_json_response, data_version
 from projects.attribution import attribution_summary
 from projects.detail import project_detail_body
 from projects.filters import ProjectFilterForm
@@ -31,6 +31,13 @@ ERRORS = {422: ErrorOut, 404: ErrorOut}
 # Documented once and shared by every endpoint that takes the project filters (values are checked by the form).
 def project_filters(request: HttpRequest, queryset: ProjectQuerySet | None = None) -> ProjectQuerySet:
     """Validate the query string's project filters and apply them; 422 naming each bad field."""
+    form = filter_form(request)
+    base = Project.objects.all() if queryset is None else queryset
+    return indexed(form.apply(base), form)
+
+
+def filter_form(request: HttpRequest) -> ProjectFilterForm:
+    """The query string's project filters, validated; 422 naming each bad field."""
     data: QueryDict = request.GET.copy()
     # The API calls it municipality_id (as the issue and the docs do); the form and the pages call it municipality.
     if "municipality_id" in data and "municipality" not in data:
@@ -41,8 +48,7 @@ def project_filters(request: HttpRequest, queryset: ProjectQuerySet | None = Non
         if "municipality" in errors and "municipality_id" in request.GET:
             errors["municipality_id"] = errors.pop("municipality")
         raise ApiError.from_fields(errors)
-    base = Project.objects.all() if queryset is None else queryset
-    return indexed(form.apply(base), form)
+    return form
 
 
 PAGE = Query(1, description="1 or more; a page past the end is empty.")
@@ -91,8 +97,10 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
 
 @map_router.get("/projects", response={200: MapLayer, 422: ErrorOut}, summary="GeoJSON for the map",
                 operation_id="map_projects",
-                description="Points (id, name, status, is_demo) for the viewport, or clusters (count, centroid, "
-                "bounds) computed in the database when it holds more than MAP_CLUSTER_THRESHOLD projects.")
+                description="Points (id, name, status, is_demo) for the viewport, or, when it holds more than "
+                "MAP_CLUSTER_THRESHOLD projects, clusters (count, centroid, bounds): the cells of a grid that "
+                "shrinks with the zoom which hold projects in the viewport (a cell at the edge counts all its "
+                "projects).")
 def map_projects(
     request: HttpRequest,
     filters: Query[ProjectFilters],
@@ -100,7 +108,9 @@ def map_projects(
 ) -> HttpResponse:
     if not 0 <= zoom <= MAX_ZOOM:
         raise ApiError("zoom", _("zoom must be between 0 and %(max)d.") % {"max": MAX_ZOOM})
-    return cached_json_response(request, lambda: map_layer(project_filters(request), zoom=zoom))
+    version = data_version()
+    return cached_json_response(
+        request, lambda: map_layer(filter_form(request), zoom=zoom, version=version), version=version)
 
 
 # --- Exports --------------------------------------------------------------------------------------------

@@ -45,19 +45,21 @@ def data_version() -> str:
     return ":".join(str(part) for part in row)
 
 
-def cached_json_response(request: HttpRequest, build: Callable[[], Any]) -> HttpResponse:
+def cached_json_response(request: HttpRequest, build: Callable[[], Any], *, version: str | None = None) -> HttpResponse:
     """`json_response(request, build())`, with the body reused while the data version and the URL are the same.
 
     `build` raises (an ApiError, say) for bad input; nothing is cached then. The key holds the language, since
-    attribution notes are translated.
+    attribution notes are translated. Pass `version` when the caller already read it.
     """
     if settings.API_CACHE_SECONDS <= 0:
         return json_response(request, build())
     url = request.get_full_path()
-    key = "body:" + hashlib.blake2b(f"{data_version()}|{get_language()}|{url}".encode(), digest_size=16).hexdigest()
+    version = version or data_version()
+    key = "body:" + hashlib.blake2b(f"{version}|{get_language()}|{url}".encode(), digest_size=16).hexdigest()
     cache = caches[CACHE_ALIAS]
     body = cache.get(key)
     if body is None:
-        body = dumps(build())
+        built = build()
+        body = built if isinstance(built, bytes) else dumps(built)  # bytes: a body its builder already encoded
         cache.set(key, body, settings.API_CACHE_SECONDS)
     return json_response(request, body)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Count, Window
 
+from bukaamanzi.prepared import PreparedValues
 from projects.attribution import attribution_for
 from projects.maplayer import with_lng_lat
 from projects.models import Project
@@ -29,14 +30,24 @@ HISTORY_FIELDS = ("id", "change_type", "source", "field_changes", "old_values", 
 REPORT_FIELDS = ("id", "title", "report_type", "created_at", "upvotes", "downvotes")
 
 
+# Compiled once per database (bukaamanzi/prepared.py): compiling them cost more than running them.
+_project_rows = PreparedValues(lambda pk: (
+    with_lng_lat(Project.objects.filter(pk=pk))
+    .order_by("budgets__financial_year", "budgets__budget_type", "budgets__quarter")
+    .values(*ITEM_FIELDS, *DETAIL_FIELDS, *[f"budgets__{name}" for name in BUDGET_FIELDS])
+))
+_history_rows = PreparedValues(lambda pk: (
+    DataChangeLog.objects.for_entity(EntityType.PROJECT, pk).order_by("-pk").values(*HISTORY_FIELDS)[:HISTORY_LIMIT]
+))
+_report_rows = PreparedValues(lambda pk: (
+    Report.objects.published().filter(project_id=pk).order_by("-created_at")
+    .annotate(total=Window(Count("id"))).values(*REPORT_FIELDS, "total")[:REPORTS_LIMIT]
+))
+
+
 def project_detail_body(pk: uuid.UUID) -> dict[str, Any] | None:
     """The detail as plain data, or None when no project has this id."""
-    budget_columns = [f"budgets__{name}" for name in BUDGET_FIELDS]
-    rows = list(
-        with_lng_lat(Project.objects.filter(pk=pk))
-        .order_by("budgets__financial_year", "budgets__budget_type", "budgets__quarter")
-        .values(*ITEM_FIELDS, *DETAIL_FIELDS, *budget_columns)
-    )
+    rows = _project_rows(pk)
     if not rows:
         return None
     row = rows[0]
@@ -45,15 +56,8 @@ def project_detail_body(pk: uuid.UUID) -> dict[str, Any] | None:
     body["progress_changed_at"] = row["progress_changed_at"]
     body["budgets"] = _budgets_by_year(rows)
     body["attribution"] = attribution_for(row["source"], row["last_scraped_at"])
-    body["history"] = list(
-        DataChangeLog.objects.for_entity(EntityType.PROJECT, pk).order_by("-pk").values(*HISTORY_FIELDS)[
-            :HISTORY_LIMIT
-        ]
-    )
-    reports = list(
-        Report.objects.published().filter(project_id=pk).order_by("-created_at")
-        .annotate(total=Window(Count("id"))).values(*REPORT_FIELDS, "total")[:REPORTS_LIMIT]
-    )
+    body["history"] = _history_rows(pk)
+    reports = _report_rows(pk)
     body["reports_count"] = reports[0].pop("total") if reports else 0
     for report in reports[1:]:
         del report["total"]

@@ -99,8 +99,8 @@ class ProjectFilterForm(forms.Form):
     def errors_by_field(self) -> dict[str, list[str]]:
         return {field: [str(message) for message in messages] for field, messages in self.errors.items()}
 
-    def apply(self, queryset: ProjectQuerySet) -> ProjectQuerySet:
-        """Narrow the queryset by the valid filters. Call only after is_valid()."""
+    def apply(self, queryset: ProjectQuerySet, *, bbox: bool = True) -> ProjectQuerySet:
+        """Narrow the queryset by the valid filters (all but the map area with bbox=False). Call after is_valid()."""
         data = self.cleaned_data
         if data.get("q"):
             text = data["q"]
@@ -120,7 +120,7 @@ class ProjectFilterForm(forms.Form):
             queryset = queryset.filter(project_type__iexact=data["project_type"])
         if data.get("flag"):
             queryset = queryset.with_flag(data["flag"])
-        if data.get("bbox") is not None:
+        if bbox and data.get("bbox") is not None:
             queryset = queryset.filter(inside_box(data["bbox"]))
         if data.get("center") is not None:
             point, radius_km = data["center"]

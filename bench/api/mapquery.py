@@ -24,6 +24,7 @@ from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 
 from bench.api.load import viewport  # noqa: E402
+from projects.apicache import data_version  # noqa: E402
 from projects.filters import ProjectFilterForm  # noqa: E402
 from projects.maplayer import explain_map_query, indexed, map_layer  # noqa: E402
 from projects.models import Project  # noqa: E402
@@ -39,7 +40,7 @@ def main(count: int) -> None:
         assert form.is_valid(), form.errors
         queryset = indexed(form.apply(Project.objects.all()), form)
         started = time.perf_counter()
-        layer = map_layer(queryset, zoom=int(query["zoom"]))
+        layer = json.loads(map_layer(form, zoom=int(query["zoom"]), version=data_version()))
         timings.append((time.perf_counter() - started) * 1000)
         modes[layer["mode"]] += 1
         if n == 0:

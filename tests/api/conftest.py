@@ -6,6 +6,8 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
+from projects.maplayer import GRIDS
+
 
 @pytest.fixture(autouse=True)
 def _private_rate_limit_cache(settings: pytest.FixtureRequest) -> None:
@@ -16,6 +18,7 @@ def _private_rate_limit_cache(settings: pytest.FixtureRequest) -> None:
     }
     caches["ratelimit"].clear()
     caches["api"].clear()
+    GRIDS.clear()
 
 
 @pytest.fixture
