@@ -184,6 +184,11 @@ elif CHANNEL_LAYER == "redis":
 else:
     raise ImproperlyConfigured("CHANNEL_LAYER must be 'redis' or 'memory'")
 WS_MAX_CONNECTIONS_PER_PROCESS: int = _setting("WS_MAX_CONNECTIONS_PER_PROCESS", int, 10000)  # type: ignore[assignment]
+# The port browsers reach the WebSocket process on when it is not the page's own (scripts/serve.py's split
+# layout sets it); 0: the same origin as the page (one process, or a proxy that routes /ws/).
+WS_PUBLIC_PORT: int = _setting("WS_PUBLIC_PORT", int, 0)  # type: ignore[assignment]
+if not 0 <= WS_PUBLIC_PORT < 65536:
+    raise ImproperlyConfigured(f"WS_PUBLIC_PORT must be 0 or a port number, not {WS_PUBLIC_PORT}")
 
 # --- Tasks (django-q2) ----------------------------------------------------------------------------------
 Q_TIMEOUT: int = _setting("Q_TIMEOUT", int, 1800)  # type: ignore[assignment]

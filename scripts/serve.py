@@ -1,6 +1,13 @@
 """Run the site: the private Redis (when REDIS_URL is not set), daphne and the django-q2 cluster together.
 
-Ctrl-C (or SIGTERM) stops all three. If one of them dies, the others are stopped too, so that a half-running
+Layout (WEB_LAYOUT): `split`, the default, runs two daphne processes: one for pages and the API on PORT, one for
+WebSockets on WS_PORT (PORT+1 unless set) at a lower CPU priority (nice WS_NICE, 10 by default). Pages then never
+share an event loop or a core's turn with a fan-out to thousands of sockets, which doubled their p95 in the
+benchmark (docs/realtime.md); pushes have half a second of budget and keep it. Pages learn the socket port
+through WS_PUBLIC_PORT. Behind a proxy that routes /ws/ to the socket process, set WS_PUBLIC_PORT=0 (same
+origin). `single` runs one daphne process for everything.
+
+Ctrl-C (or SIGTERM) stops everything. If one process dies, the others are stopped too, so that a half-running
 site never looks healthy.
 """
 
@@ -31,21 +38,44 @@ def start_redis_unless_configured() -> subprocess.Popen[bytes] | None:
         sys.exit(str(exc))
 
 
+def port_setting(name: str, default: str) -> int:
+    value = os.environ.get(name) or default
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        sys.exit(f"{name} must be a number between 1 and 65535, not {value!r}")
+    return int(value)
+
+
+def daphne(port: int, env: dict[str, str] | None = None, nice: int = 0) -> subprocess.Popen[bytes]:
+    command = [PYTHON, "-m", "daphne", "-b", os.environ.get("BIND", "127.0.0.1"), "-p", str(port),
+               "bukaamanzi.asgi:application"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
+                            preexec_fn=(lambda: os.nice(nice)) if nice else None)  # noqa: PLW1509 (no threads yet)
+
+
 def main() -> None:
-    port = os.environ.get("PORT", "8000")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        sys.exit(f"PORT must be a number between 1 and 65535, not {port!r}")
+    port = port_setting("PORT", "8000")
+    layout = os.environ.get("WEB_LAYOUT") or "split"
+    if layout not in ("split", "single"):
+        sys.exit(f"WEB_LAYOUT must be split or single, not {layout!r}")
+    ws_port = port_setting("WS_PORT", str(port + 1)) if layout == "split" else port
+    ws_nice = os.environ.get("WS_NICE") or "10"
+    if not ws_nice.isdigit() or int(ws_nice) > 19:
+        sys.exit(f"WS_NICE must be a number from 0 to 19, not {ws_nice!r}")
     processes: list[subprocess.Popen[bytes]] = []
     redis = start_redis_unless_configured()
     if redis is not None:
         processes.append(redis)
-    processes.append(subprocess.Popen(
-        [PYTHON, "-m", "daphne", "-b", os.environ.get("BIND", "127.0.0.1"), "-p", port, "bukaamanzi.asgi:application"],
-        cwd=ROOT,
-        start_new_session=True,
-    ))
+    if layout == "split":
+        pages_env = {**os.environ}
+        if not pages_env.get("WS_PUBLIC_PORT"):  # an explicit 0 (a proxy routes /ws/) is kept
+            pages_env["WS_PUBLIC_PORT"] = str(ws_port)
+        processes.append(daphne(port, pages_env))
+        processes.append(daphne(ws_port, nice=int(ws_nice)))
+    else:
+        processes.append(daphne(port))
     processes.append(subprocess.Popen([PYTHON, "manage.py", "qcluster"], cwd=ROOT, start_new_session=True))
-    print(f"Buka Amanzi is at http://localhost:{port}/ (Ctrl-C stops it)", flush=True)
+    sockets = f"; WebSockets on port {ws_port}" if layout == "split" else ""
+    print(f"Buka Amanzi is at http://localhost:{port}/{sockets} (Ctrl-C stops it)", flush=True)
 
     # Children run in their own sessions, so Ctrl-C reaches only this process, which then stops each child
     # once: the web server and the worker first, Redis (which they both use) last.

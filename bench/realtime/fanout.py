@@ -177,6 +177,11 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--page", default="/api/v1/health")
     parser.add_argument("--json", type=Path, help="also write the summary here")
+    parser.add_argument("--layout", choices=["shared", "split"], default="split",
+                        help="shared: the page comes from one of the two socket processes; split: from a third daphne "
+                        "process that serves pages only, the socket processes at nice --ws-nice (scripts/serve.py's "
+                        "production layout, WEB_LAYOUT=split)")
+    parser.add_argument("--ws-nice", type=int, default=10)
     parser.add_argument("--clients-sched-idle", action="store_true",
                         help="run the client processes in the SCHED_IDLE class (below nice 19), a diagnostic of how "
                         "much of the page's slow-down is the clients taking the server's cores")
@@ -211,14 +216,17 @@ def main() -> None:
         processes.append(subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(redis_socket),
                                            "--save", "", "--appendonly", "no"], cwd=work, stdout=subprocess.DEVNULL))
         ports = [free_port(), free_port()]
-        for port in ports:
+        page_port = free_port() if args.layout == "split" else ports[0]
+        for port in sorted({*ports, page_port}):
             log = (work / f"daphne-{port}.log").open("wb")
             profile = ["-m", "cProfile", "-o", str(work / f"daphne-{port}.prof")] if os.environ.get(
                 "BENCH_PROFILE") else []
-            processes.append(subprocess.Popen([PYTHON, *profile, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                               "-v", "0", "bukaamanzi.asgi:application"], cwd=ROOT, env=env,
-                                              stdout=log, stderr=subprocess.STDOUT))
-        page = f"http://127.0.0.1:{ports[0]}{args.page}"
+            # split: the socket processes run at the lower CPU priority scripts/serve.py gives them (WS_NICE).
+            nice = ["nice", "-n", str(args.ws_nice)] if args.layout == "split" and port != page_port else []
+            processes.append(subprocess.Popen([*nice, PYTHON, *profile, "-m", "daphne", "-b", "127.0.0.1", "-p",
+                                               str(port), "-v", "0", "bukaamanzi.asgi:application"], cwd=ROOT,
+                                              env=env, stdout=log, stderr=subprocess.STDOUT))
+        page = f"http://127.0.0.1:{page_port}{args.page}"
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -291,6 +299,9 @@ def main() -> None:
             "connect_seconds": round(connect_seconds, 1),
             "handshake_retries": handshake_retries,
             "daphne_processes": 2,
+            "layout": args.layout,
+            "page_process": "one of the two socket processes" if args.layout == "shared" else (
+                f"a third daphne process serving pages only (socket processes at nice {args.ws_nice})"),
             "changes": len(expected),
             "deliveries": len(latencies),
             "expected_deliveries": len(expected) * clients_seen,

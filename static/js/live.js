@@ -72,7 +72,11 @@ document.addEventListener("DOMContentLoaded", function () {
   // on the same htmx object before this runs; loading it here later raced with htmx's own processing.
   if (typeof window.htmx.createWebSocket !== "function") { poll(); return; }
   root.setAttribute("hx-ext", "ws,live-present");
-  root.setAttribute("ws-connect", root.dataset.liveWs);
+  // The split layout serves sockets from their own process, on another port of the same host.
+  var port = root.dataset.liveWsPort;
+  root.setAttribute("ws-connect", port
+    ? (location.protocol === "https:" ? "wss://" : "ws://") + location.hostname + ":" + port + root.dataset.liveWs
+    : root.dataset.liveWs);
   window.htmx.process(root);
   show("reconnecting");
 });

@@ -35,13 +35,16 @@ def _nothing_pending() -> None:
     the test database must not be touched while Playwright's loop runs in this thread)."""
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@pytest.fixture(scope="module", params=["split", "single"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """split: pages from one daphne process, sockets from another on their own port (scripts/serve.py's default);
+    single: one process for both, the socket on the page's own origin."""
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed (make test installs it)")
     directory = tmp_path_factory.mktemp("live-browser")
     redis_socket = directory / "redis.sock"
     port = free_port()
+    ws_port = free_port() if request.param == "split" else port
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bukaamanzi.settings",
@@ -55,13 +58,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
         # Map tiles from the site's address (the page fixture answers them), never from the internet.
         "MAP_TILE_URL": f"http://127.0.0.1:{port}/static/tiles/{{z}}/{{x}}/{{y}}.png",
+        "WS_PUBLIC_PORT": str(ws_port) if ws_port != port else "0",
     }
     site = Site(directory=directory, env=env, port=port, redis_socket=redis_socket)
     site.manage("migrate", "--no-input", "-v", "0")
     site.start_redis()
-    site.start("daphne", PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(site.port), "bukaamanzi.asgi:application")
+    servers = {"daphne": port, **({"daphne-sockets": ws_port} if ws_port != port else {})}
+    for name, listen in servers.items():
+        site.start(name, PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(listen), "bukaamanzi.asgi:application")
     try:
-        wait_until(lambda: http_ok(f"http://127.0.0.1:{site.port}/api/v1/health"), "daphne did not answer", 60)
+        for listen in {port, ws_port}:
+            wait_until(lambda listen=listen: http_ok(f"http://127.0.0.1:{listen}/api/v1/health"),
+                       "daphne did not answer", 60)
         yield site
     finally:
         site.stop_all()
@@ -143,6 +151,8 @@ def watch_for(page: object, selector: str, text: str) -> None:
 
 def test_open_project_page_shows_the_new_progress_without_reloading(page: object, site: Site) -> None:
     project_id = make_project(site, "BROWSER-1")
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))  # type: ignore[attr-defined]
     page.goto(f"http://127.0.0.1:{site.port}/projects/{project_id}/")  # type: ignore[attr-defined]
     pill = page.locator("#live-updates .live-pill")  # type: ignore[attr-defined]
     pill.filter(has_text="Live").wait_for(timeout=10_000)
@@ -159,6 +169,9 @@ def test_open_project_page_shows_the_new_progress_without_reloading(page: object
     assert page.locator("#project-progress progress").get_attribute("value") == "67.00"  # type: ignore[attr-defined]
     assert pill.inner_text() == "Live"
     assert pill.get_attribute("data-state") == "live"
+    # The socket goes to the socket process's port in the split layout, to the page's own origin otherwise.
+    socket_port = int(site.env["WS_PUBLIC_PORT"]) or site.port
+    assert sockets == [f"ws://127.0.0.1:{socket_port}/ws/live/project/{project_id}?lang=en"]
 
 
 def test_home_page_updates_the_row_it_shows_and_ignores_rows_it_does_not(page: object, site: Site) -> None:
