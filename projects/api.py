@@ -81,15 +81,12 @@ def page_body(queryset: ProjectQuerySet, page: int, limit: int) -> dict[str, Any
 @router.get("/{project_id}", response={200: ProjectDetail, **ERRORS}, summary="One project, with its budgets, "
             "red flags, attribution and change history", operation_id="projects_detail")
 def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
-    pk = parse_uuid(project_id, "project_id")
-
-    def build() -> dict[str, Any]:
-        body = project_detail_body(pk)
-        if body is None:
-            raise not_found("project_id", _("No project has this id."))
-        return body
-
-    return cached_json_response(request, build)
+    # Not through the response cache: three prepared queries (projects/detail.py) cost less than reading the data
+    # version and the cache, and most ids are asked for once.
+    body = project_detail_body(parse_uuid(project_id, "project_id"))
+    if body is None:
+        raise not_found("project_id", _("No project has this id."))
+    return json_response(request, body)
 
 
 # --- Map layer ------------------------------------------------------------------------------------------

@@ -121,8 +121,8 @@ _SQLITE_UUID = ("lower(substr(id, 1, 8) || '-' || substr(id, 9, 4) || '-' || sub
                 "|| substr(id, 17, 4) || '-' || substr(id, 21))")
 
 
-def _points_json(queryset: ProjectQuerySet, limit: int) -> tuple[int, bool, str]:
-    """(count, any demo, the features as a JSON array's inside) for up to `limit` located projects."""
+def _points_sql(queryset: ProjectQuerySet, limit: int) -> tuple[str, tuple[Any, ...]]:
+    """One row: (count, any demo, the features as the inside of a JSON array) for up to `limit` located projects."""
     columns = ("id", "name", "status", "is_demo", "lng", "lat")  # lng/lat are annotations (see _cluster_sql)
     inner = with_lng_lat(queryset.filter(location__isnull=False)).order_by().values(*columns)[:limit]
     inner_sql, params = inner.query.sql_with_params()
@@ -134,6 +134,11 @@ def _points_json(queryset: ProjectQuerySet, limit: int) -> tuple[int, bool, str]
         aggregate = "COALESCE(bool_or(is_demo), false), COALESCE(string_agg(feature, ','), '')"
     feature = _POINT_FEATURE_SQL[connection.vendor]
     sql = f"SELECT COUNT(*), {aggregate} FROM (SELECT {feature} AS feature, p.is_demo FROM {rows} AS p) AS f"  # noqa: S608
+    return sql, tuple(params)
+
+
+def _points_json(queryset: ProjectQuerySet, limit: int) -> tuple[int, bool, str]:
+    sql, params = _points_sql(queryset, limit)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         count, has_demo, features = cursor.fetchone()
@@ -299,10 +304,14 @@ def map_layer(form: ProjectFilterForm, *, zoom: int, version: str, threshold: in
     return _cluster_layer([cell for cell in cells if cell.overlaps(box)])
 
 
-def explain_map_query(queryset: ProjectQuerySet, *, zoom: int) -> str:
-    """The query plan of the cluster aggregate (for the benchmark and the docs)."""
-    sql, params = _cluster_sql(queryset, zoom)
+def explain_map_query(queryset: ProjectQuerySet, *, zoom: int, threshold: int | None = None) -> str:
+    """The query plans of a viewport's two queries: the points (every request the grid does not answer) and the
+    viewport's own cluster aggregate (zooms above GRID_MAX_ZOOM). For the benchmark, the docs and the tests."""
+    threshold = settings.MAP_CLUSTER_THRESHOLD if threshold is None else threshold
     prefix = "EXPLAIN QUERY PLAN " if is_spatialite() else "EXPLAIN "
-    with connection.cursor() as cursor:
-        cursor.execute(prefix + sql, params)
-        return "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
+    plans = []
+    for sql, params in (_points_sql(queryset, threshold + 1), _cluster_sql(queryset, zoom)):
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + sql, params)
+            plans.append("\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall()))
+    return "\n\n".join(plans)
