@@ -1,6 +1,7 @@
-"""The body of `GET /api/v1/projects/{id}` in three queries, whatever the number of budgets and reports.
+"""The body of `GET /api/v1/projects/{id}` in one to three queries, whatever the number of budgets and reports.
 
-1. the project, its municipality and its budget lines (one row per line, joined; one row when it has none);
+1. the project, its municipality and its budget lines (one row per line, joined; one row when it has none), and
+   whether it has change history and published reports (the next two run only if so);
 2. its change history, newest first, at most HISTORY_LIMIT entries;
 3. its newest published reports (at most REPORTS_LIMIT), each row carrying the total count (a window count),
    so no separate COUNT is needed.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Count, Window
+from django.db.models import Count, Exists, Window
 
 from bukaamanzi.prepared import PreparedValues
 from projects.attribution import attribution_for
@@ -31,10 +32,15 @@ REPORT_FIELDS = ("id", "title", "report_type", "created_at", "upvotes", "downvot
 
 
 # Compiled once per database (bukaamanzi/prepared.py): compiling them cost more than running them.
+# The project row also says whether it has history and published reports, so a project without them (most have
+# no reports) costs one query instead of three.
 _project_rows = PreparedValues(lambda pk: (
     with_lng_lat(Project.objects.filter(pk=pk))
+    .annotate(has_history=Exists(DataChangeLog.objects.for_entity(EntityType.PROJECT, pk)),
+              has_reports=Exists(Report.objects.published().filter(project_id=pk)))
     .order_by("budgets__financial_year", "budgets__budget_type", "budgets__quarter")
-    .values(*ITEM_FIELDS, *DETAIL_FIELDS, *[f"budgets__{name}" for name in BUDGET_FIELDS])
+    .values(*ITEM_FIELDS, *DETAIL_FIELDS, *[f"budgets__{name}" for name in BUDGET_FIELDS], "has_history",
+            "has_reports")
 ))
 _history_rows = PreparedValues(lambda pk: (
     DataChangeLog.objects.for_entity(EntityType.PROJECT, pk).order_by("-pk").values(*HISTORY_FIELDS)[:HISTORY_LIMIT]
@@ -56,8 +62,8 @@ def project_detail_body(pk: uuid.UUID) -> dict[str, Any] | None:
     body["progress_changed_at"] = row["progress_changed_at"]
     body["budgets"] = _budgets_by_year(rows)
     body["attribution"] = attribution_for(row["source"], row["last_scraped_at"])
-    body["history"] = _history_rows(pk)
-    reports = _report_rows(pk)
+    body["history"] = _history_rows(pk) if row["has_history"] else []
+    reports = _report_rows(pk) if row["has_reports"] else []
     body["reports_count"] = reports[0].pop("total") if reports else 0
     for report in reports[1:]:
         del report["total"]
