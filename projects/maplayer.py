@@ -265,6 +265,10 @@ def _collection(mode: str, total: int, features: str, has_demo: bool) -> bytes:
     return head[:-1] + b',"features":[' + features.encode() + b"]}"
 
 
+def _overlapping(cells: list[Cell], box: Box | None) -> list[Cell]:
+    return [cell for cell in cells if cell.overlaps(box)]
+
+
 def _cluster_layer(cells: list[Cell]) -> bytes:
     return _collection("clusters", sum(cell.count for cell in cells), ",".join(cell.feature for cell in cells),
                        any(cell.demo_count for cell in cells))
@@ -288,7 +292,7 @@ def map_layer(form: ProjectFilterForm, *, zoom: int, version: str, threshold: in
     key = (version, zoom, _filters_key(form)) if zoom <= GRID_MAX_ZOOM else None
     cells = GRIDS.get(key) if key is not None else None
     if cells is not None:
-        overlapping = [cell for cell in cells if cell.overlaps(box)]
+        overlapping = _overlapping(cells, box)
         if sum(cell.count for cell in overlapping if cell.inside(box)) > threshold:
             return _cluster_layer(overlapping)
     # Up to threshold+1 points in one query: that many means clusters (and the features are dropped), fewer are
@@ -301,7 +305,7 @@ def map_layer(form: ProjectFilterForm, *, zoom: int, version: str, threshold: in
     if cells is None:
         cells = _cells(indexed(form.apply(Project.objects.all(), bbox=False), form, bbox=False), zoom)
         GRIDS.put(key, cells)
-    return _cluster_layer([cell for cell in cells if cell.overlaps(box)])
+    return _cluster_layer(_overlapping(cells, box))
 
 
 def explain_map_query(queryset: ProjectQuerySet, *, zoom: int, threshold: int | None = None) -> str:

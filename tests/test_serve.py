@@ -43,18 +43,7 @@ def children_listening(serve: subprocess.Popen[bytes]) -> dict[int, int]:
 
 def test_the_split_layout_serves_pages_and_sockets_from_two_processes(tmp_path: Path) -> None:
     port, ws_port = free_port(), free_port()
-    site = Site(directory=tmp_path, port=port, redis_socket=tmp_path / "redis.sock", env={
-        **os.environ,
-        "DATABASE_URL": f"spatialite:///{tmp_path / 'site.sqlite3'}",
-        "REDIS_URL": f"unix://{tmp_path / 'redis.sock'}",
-        "CHANNEL_LAYER": "redis",
-        "LOAD_DEMO_DATA": "false",
-        "LOG_LEVEL": "WARNING",
-        "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
-        "PORT": str(port),
-        "WS_PORT": str(ws_port),
-        "WEB_LAYOUT": "split",
-    })
+    site = Site.in_directory(tmp_path, port, PORT=str(port), WS_PORT=str(ws_port), WEB_LAYOUT="split")
     site.env.pop("WS_PUBLIC_PORT", None)
     site.manage("migrate", "--no-input", "-v", "0")
     site.start_redis()

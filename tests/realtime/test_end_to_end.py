@@ -45,6 +45,22 @@ class Site:
     redis_socket: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    @classmethod
+    def in_directory(cls, directory: Path, port: int, **env: str) -> Site:
+        """A site whose processes share a SpatiaLite file and a redis-server socket in `directory`, plus `env`."""
+        redis_socket = directory / "redis.sock"
+        return cls(directory=directory, port=port, redis_socket=redis_socket, env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bukaamanzi.settings",
+            "DATABASE_URL": f"spatialite:///{directory / 'site.sqlite3'}",
+            "REDIS_URL": f"unix://{redis_socket}",
+            "CHANNEL_LAYER": "redis",
+            "LOAD_DEMO_DATA": "false",
+            "LOG_LEVEL": "WARNING",
+            "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
+            **env,
+        })
+
     def manage(self, *args: str, timeout: float = 300) -> str:
         result = subprocess.run(
             [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout
@@ -111,20 +127,7 @@ def http_ok(url: str) -> bool:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed (make test installs it)")
-    directory = tmp_path_factory.mktemp("e2e")
-    redis_socket = directory / "redis.sock"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bukaamanzi.settings",
-        "DATABASE_URL": f"spatialite:///{directory / 'site.sqlite3'}",
-        "REDIS_URL": f"unix://{redis_socket}",
-        "CHANNEL_LAYER": "redis",
-        "LOAD_DEMO_DATA": "false",
-        "Q_WORKERS": "1",
-        "LOG_LEVEL": "WARNING",
-        "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
-    }
-    site = Site(directory=directory, env=env, port=free_port(), redis_socket=redis_socket)
+    site = Site.in_directory(tmp_path_factory.mktemp("e2e"), free_port(), Q_WORKERS="1")
     site.manage("migrate", "--no-input", "-v", "0")
     site.start_redis()
     site.start("daphne", PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(site.port), "bukaamanzi.asgi:application")

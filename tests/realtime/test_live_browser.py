@@ -8,7 +8,6 @@ No request may leave the machine: every HTTP request to another host is refused 
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,26 +40,16 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     single: one process for both, the socket on the page's own origin."""
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed (make test installs it)")
-    directory = tmp_path_factory.mktemp("live-browser")
-    redis_socket = directory / "redis.sock"
     port = free_port()
     ws_port = free_port() if request.param == "split" else port
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bukaamanzi.settings",
-        "DATABASE_URL": f"spatialite:///{directory / 'site.sqlite3'}",
-        "REDIS_URL": f"unix://{redis_socket}",
-        "CHANNEL_LAYER": "redis",
-        "LOAD_DEMO_DATA": "false",
-        "LOG_LEVEL": "WARNING",
+    site = Site.in_directory(
+        tmp_path_factory.mktemp("live-browser"), port,
         # Static files from the source tree (WhiteNoise's finders), not a collected copy that may be stale.
-        "DEBUG": "true",
-        "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        DEBUG="true",
         # Map tiles from the site's address (the page fixture answers them), never from the internet.
-        "MAP_TILE_URL": f"http://127.0.0.1:{port}/static/tiles/{{z}}/{{x}}/{{y}}.png",
-        "WS_PUBLIC_PORT": str(ws_port) if ws_port != port else "0",
-    }
-    site = Site(directory=directory, env=env, port=port, redis_socket=redis_socket)
+        MAP_TILE_URL=f"http://127.0.0.1:{port}/static/tiles/{{z}}/{{x}}/{{y}}.png",
+        WS_PUBLIC_PORT=str(ws_port) if ws_port != port else "0",
+    )
     site.manage("migrate", "--no-input", "-v", "0")
     site.start_redis()
     servers = {"daphne": port, **({"daphne-sockets": ws_port} if ws_port != port else {})}
