@@ -19,8 +19,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from ingestion.models import IngestionRun, RunStatus, SourceCircuit
-from ingestion.services import KIND_FULL, KINDS, PROJECT_SOURCE, SOURCES, UnknownSource, ingestion_queue_run
-from projects.models import Source
+from ingestion.services import ingestion_queue_run
+from ingestion.sources.base import KIND_FULL, UnknownSource, registered_sources
 from realtime.admin import ReadOnlyAdminMixin, pretty_json
 
 # Queuing a run adds an IngestionRun row, so it asks for that permission (superusers have it; the Moderator
@@ -43,8 +43,9 @@ class RunNowForm(forms.Form):
         # self.fields holds copies typed as plain Field; both are the ChoiceFields declared above.
         source_field = cast(forms.ChoiceField, self.fields["source"])
         kind_field = cast(forms.ChoiceField, self.fields["kind"])
-        source_field.choices = [(name, Source(PROJECT_SOURCE[name]).label) for name in SOURCES]
-        kinds = sorted({kind for source_kinds in KINDS.values() for kind in source_kinds})
+        sources = list(registered_sources())
+        source_field.choices = [(source.name, source.title) for source in sources]
+        kinds = sorted({kind for source in sources for kind in source.kinds})
         kind_field.choices = [(kind, _KIND_LABELS.get(kind, kind)) for kind in kinds]
 
 

@@ -22,7 +22,8 @@ from ninja.security import HttpBearer, SessionAuth
 from bukaamanzi.apitools import ApiError, ErrorOut, not_found
 from ingestion.http import breaker_status
 from ingestion.models import IngestionRun
-from ingestion.services import SOURCES, UnknownSource, ingestion_queue_run
+from ingestion.services import ingestion_queue_run
+from ingestion.sources.base import UnknownSource, source_class, source_names
 
 router = Router(tags=["Ingestion"])
 
@@ -111,16 +112,21 @@ def _who(request: HttpRequest) -> str:
     summary="Queue a sync of one source or all",
 )
 def sync_trigger(request: HttpRequest, payload: SyncTriggerIn) -> Status[dict[str, Any]]:
-    """Queue a run of `treasury`, `dws` or `all`. Answers 202 with the run(s); a run refused because another
-    of the same source is under way is returned with status `refused`."""
+    """Queue a run of one source (`municipal_money`, `dws`, ...) or `all`. Answers 202 with the run(s); a run
+    refused because another of the same source is under way is returned with status `refused`."""
     source = (payload.source or "").strip().lower()
+    choices = ", ".join([*source_names(), "all"])
     if not source:
-        raise ApiError("source", _("source is required: treasury, dws or all."))
-    if source not in (*SOURCES, "all"):
-        raise ApiError("source", _("Unknown source %(source)r: use treasury, dws or all.") % {"source": payload.source})
+        raise ApiError("source", _("source is required: %(choices)s.") % {"choices": choices})
+    if source != "all":
+        try:
+            source = source_class(source).name
+        except UnknownSource:
+            raise ApiError("source", _("Unknown source %(source)r: use %(choices)s.")
+                           % {"source": payload.source, "choices": choices}) from None
     runs = []
     with transaction.atomic():
-        for name in SOURCES if source == "all" else (source,):
+        for name in source_names() if source == "all" else (source,):
             try:
                 runs.append(ingestion_queue_run(source=name, triggered_by=_who(request)))
             except UnknownSource as error:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ingestion.services import KIND_FULL, ingestion_execute_run, ingestion_run_now
+from ingestion.services import ingestion_execute_run, ingestion_run_now
+from ingestion.sources.base import KIND_FULL
 
 
 def ingestion_task(run_id: int) -> str:

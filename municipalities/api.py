@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from bukaamanzi.apitools import ApiError, ErrorOut, json_response, not_found, paginate
+from bukaamanzi.lib.sources import real_source_names
 from municipalities.models import CapitalSpend, Category, Municipality, Province
 from municipalities.schemas import ITEM_FIELDS, MunicipalityDetail, MunicipalityPage, municipality_item
 from projects.api import LIMIT, PAGE, project_filters, project_page
@@ -92,7 +93,7 @@ def municipality_detail(request: HttpRequest, municipality_id: str) -> HttpRespo
             "financial_year", "amount_type"
         ).values("financial_year", "amount_type", "amount", "source", "fetched_at")
     ]
-    sources = [Source.MUNICIPAL_MONEY, Source.DWS, *([Source.DEMO] if counts["demo"] else [])]
+    sources = [*real_source_names(), *([Source.DEMO] if counts["demo"] else [])]
     body["attribution"] = attribution_summary(sources)
     return json_response(request, body)
 

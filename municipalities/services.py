@@ -7,6 +7,7 @@ a second load of unchanged data writes nothing.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 
 from municipalities import gazetteer
-from municipalities.models import Category, Municipality, PointMethod
+from municipalities.models import CapitalSpend, Category, Municipality, PointMethod, Province
 from projects.models import Project
 from realtime.models import ChangeSource, ChangeType, EntityType
 from realtime.services import change_log_record
@@ -174,5 +175,156 @@ def municipality_refresh_totals(*, codes: Iterable[str] | None = None) -> int:
         if municipality.project_count != count or municipality.total_value != value:
             municipality.project_count, municipality.total_value = count, value
             municipality.save(update_fields=["project_count", "total_value", "updated_at"])
+            changed += 1
+    return changed
+
+
+# --------------------------------------------------------------------------------------------------------------
+# What the sources say about municipalities (Treasury's geography and capital spending, the DWS summaries)
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MunicipalityFacts:
+    """A source's record of one municipality; `district_code` is its district's code for a local one."""
+
+    code: str
+    name: str
+    long_name: str
+    province: str
+    category: str
+    district_code: str = ""
+    disestablished: bool = False
+
+
+@dataclass
+class SyncResult:
+    counts: dict[str, int] = field(default_factory=dict)
+    unmatched: list[dict[str, str]] = field(default_factory=list)
+
+
+def municipality_sync_from_source(*, facts: Iterable[MunicipalityFacts]) -> SyncResult:
+    """Names refreshed, disestablished ones marked, new ones created; codes are never deleted or given to another.
+    Each change is one change-log row, in one transaction."""
+    result = SyncResult(counts={"renamed": 0, "disestablished": 0, "created": 0})
+    with transaction.atomic():
+        existing = {m.code.upper(): m for m in Municipality.objects.select_for_update()}
+        for fact in facts:
+            code = fact.code.upper()
+            municipality = existing.get(code)
+            if municipality is None:
+                _create_from_source(fact, existing, result)
+                continue
+            old: dict[str, object] = {}
+            new: dict[str, object] = {}
+            for name, value in (("name", fact.name[:200]), ("long_name", fact.long_name[:250]),
+                                ("disestablished", fact.disestablished)):
+                if getattr(municipality, name) != value:
+                    old[name], new[name] = getattr(municipality, name), value
+                    setattr(municipality, name, value)
+            if not new:
+                continue
+            result.counts["renamed"] += "name" in new
+            result.counts["disestablished"] += bool(new.get("disestablished"))
+            municipality.save(update_fields=[*new, "updated_at"])
+            _log(municipality, ChangeType.UPDATED, old, new, ChangeSource.ETL_PIPELINE)
+    return result
+
+
+def _create_from_source(fact: MunicipalityFacts, existing: dict[str, Municipality], result: SyncResult) -> None:
+    if fact.disestablished:
+        return  # a code retired before our reference list: nothing to show under it
+    if fact.category not in Category.values or fact.province not in Province.values:
+        result.unmatched.append({"kind": "municipality", "code": fact.code, "name": fact.name,
+                                 "reason": "unknown category or province"})
+        return
+    municipality = Municipality.objects.create(
+        code=fact.code.upper(), name=fact.name[:200], long_name=fact.long_name[:250], province=fact.province,
+        category=fact.category, district=existing.get(fact.district_code.upper()) if fact.district_code else None,
+    )
+    existing[municipality.code] = municipality
+    result.counts["created"] += 1
+    _log(municipality, ChangeType.CREATED, {}, {"code": municipality.code, "name": municipality.name},
+         ChangeSource.ETL_PIPELINE)
+
+
+@dataclass(frozen=True)
+class CapitalAmount:
+    municipality_code: str
+    financial_year: str
+    amount_type: str
+    amount: Decimal
+
+
+def capital_spend_sync(*, amounts: Iterable[CapitalAmount], source: str, fetched_at: dt.datetime) -> SyncResult:
+    """One row per municipality, financial year and amount type, as the source reports it (never summed); a
+    changed amount is one change-log row per municipality."""
+    by_code = {m.code.upper(): m for m in Municipality.objects.all()}
+    wanted: dict[tuple[str, str, str], tuple[Municipality, Decimal]] = {}
+    result = SyncResult()
+    for amount in amounts:
+        municipality = by_code.get(amount.municipality_code.upper())
+        if municipality is None:
+            result.unmatched.append({"kind": "capital_spend", "municipality_code": amount.municipality_code})
+            continue
+        wanted[(municipality.pk.hex, amount.financial_year, amount.amount_type)] = (municipality, amount.amount)
+    with transaction.atomic():
+        current = {
+            (row.municipality_id.hex, row.financial_year, row.amount_type): row
+            for row in CapitalSpend.objects.filter(municipality_id__in={m.pk for m, _ in wanted.values()})
+        }
+        new_rows, changed_rows = [], []
+        changes: dict[str, tuple[Municipality, dict[str, object], dict[str, object]]] = {}
+        for key, (municipality, value) in wanted.items():
+            label = f"capital_spend {key[1]} {key[2]}"
+            row = current.get(key)
+            if row is None:
+                new_rows.append(CapitalSpend(municipality=municipality, financial_year=key[1], amount_type=key[2],
+                                             amount=value, source=source, fetched_at=fetched_at))
+            elif row.amount != value:
+                changes.setdefault(municipality.code, (municipality, {}, {}))[1][label] = row.amount
+                row.amount, row.fetched_at = value, fetched_at
+                changed_rows.append(row)
+            else:
+                continue
+            changes.setdefault(municipality.code, (municipality, {}, {}))[2][label] = value
+        CapitalSpend.objects.bulk_create(new_rows)
+        CapitalSpend.objects.bulk_update(changed_rows, ["amount", "fetched_at"])
+        for municipality, old, new in changes.values():
+            _log(municipality, ChangeType.UPDATED, old, new, ChangeSource.ETL_PIPELINE)
+    result.counts = {"created": len(new_rows), "updated": len(changed_rows)}
+    return result
+
+
+@dataclass(frozen=True)
+class DashboardSummary:
+    """The DWS dashboard's own line for a municipality: how many projects it lists and their total value."""
+
+    municipality: Municipality
+    project_count: int | None
+    total_value: Decimal | None
+    dashboard_url: str
+
+
+def municipality_record_dashboard_summaries(*, summaries: Iterable[DashboardSummary], fetched_at: dt.datetime) -> int:
+    """Store each changed summary beside our own figures; returns how many municipalities changed."""
+    changed = 0
+    with transaction.atomic():
+        for summary in summaries:
+            municipality = summary.municipality
+            wanted = {
+                "dws_project_count": summary.project_count,
+                "dws_total_value": summary.total_value,
+                "dashboard_url": summary.dashboard_url[:1000],
+            }
+            old = {name: getattr(municipality, name) for name in wanted if getattr(municipality, name) != wanted[name]}
+            if not old:
+                continue
+            new = {name: wanted[name] for name in old}
+            for name, value in new.items():
+                setattr(municipality, name, value)
+            municipality.dws_fetched_at = fetched_at
+            municipality.save(update_fields=[*new, "dws_fetched_at", "updated_at"])
+            _log(municipality, ChangeType.UPDATED, old, new, ChangeSource.ETL_PIPELINE)
             changed += 1
     return changed

@@ -31,6 +31,7 @@ from django.db.models import FloatField, Func, IntegerField
 from django.db.models.expressions import RawSQL
 
 from bukaamanzi.apitools import dumps
+from bukaamanzi.lib.sources import real_source_names
 from projects.attribution import attribution_summary
 from projects.filters import ProjectFilterForm, _box_around
 from projects.models import Project, ProjectQuerySet, Source
@@ -42,7 +43,6 @@ MAX_ZOOM = 22
 # projects); the last GRID_CACHE_SIZE grids (zoom x filters x data version) stay in each process.
 GRID_MAX_ZOOM = 10
 GRID_CACHE_SIZE = 32
-REAL_SOURCES = (Source.MUNICIPAL_MONEY, Source.DWS)
 Box = tuple[float, float, float, float]  # min_lng, min_lat, max_lng, max_lat
 SPATIALITE_INDEX_TABLE = "idx_projects_project_location"
 # The R*Tree's own columns: boxes that overlap the query box. A constant table name; the numbers are parameters.
@@ -260,7 +260,7 @@ def _collection(mode: str, total: int, features: str, has_demo: bool) -> bytes:
         "type": "FeatureCollection",
         "mode": mode,
         "total": total,
-        "attribution": attribution_summary([*REAL_SOURCES, *([Source.DEMO] if has_demo else [])]),
+        "attribution": attribution_summary([*real_source_names(), *([Source.DEMO] if has_demo else [])]),
     })
     return head[:-1] + b',"features":[' + features.encode() + b"]}"
 

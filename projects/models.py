@@ -11,6 +11,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bukaamanzi.lib.sources import source_choices
+
 if TYPE_CHECKING:
     from municipalities.models import Municipality
 
@@ -28,8 +30,9 @@ class Status(models.TextChoices):
 
 
 class Source(models.TextChoices):
-    MUNICIPAL_MONEY = "municipal_money", _("National Treasury, Municipal Money")
-    DWS = "dws", _("Department of Water and Sanitation, Project Monitoring Dashboard")
+    """The demo data's source name. Real sources are named by their ingestion source class (one name each,
+    registered in `bukaamanzi.lib.sources`), so `Project.source` takes its choices from that registry."""
+
     DEMO = "demo", _("Demo data (not real)")
 
 
@@ -97,7 +100,7 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 
 class Project(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    source = models.CharField(_("source"), max_length=30, choices=Source.choices)
+    source = models.CharField(_("source"), max_length=30, choices=source_choices)
     external_id = models.CharField(_("identifier at the source"), max_length=500)
     source_api_id = models.CharField(_("API id at the source"), max_length=100, blank=True)
     municipality = models.ForeignKey(
@@ -211,7 +214,7 @@ class Budget(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="ZAR")
     financial_year = models.CharField(_("financial year"), max_length=9, help_text=_('For example "2023/2024".'))
     quarter = models.PositiveSmallIntegerField(_("quarter"), null=True, blank=True)
-    source = models.CharField(_("source"), max_length=30, choices=Source.choices)
+    source = models.CharField(_("source"), max_length=30, choices=source_choices)
     raw_data = models.JSONField(_("data as the source gave it"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

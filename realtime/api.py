@@ -19,8 +19,8 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from ingestion.models import IngestionRun
+from ingestion.sources.base import source_names
 from realtime import pipeline
-from realtime.pipeline import SOURCES
 
 router = Router(tags=["Health"])
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def _last(source: str, queryset: object) -> IngestionRun | None:
 
 def _source_health() -> list[SourceHealth]:
     result = []
-    for source in SOURCES:
+    for source in source_names():
         success = _last(source, IngestionRun.objects.successful())
         last = _last(source, IngestionRun.objects.all())
         result.append(SourceHealth(

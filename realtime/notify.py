@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from realtime.groups import SYSTEM
+from realtime.outage import push_failed
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def system_error_send(*, source: str, message: str) -> None:
     try:
         async_to_sync(_send)({"type": "system.error", "text": text})
     except Exception as exc:  # the channel layer being down must not hide the source's own failure
-        logger.warning("Could not announce the failure of %s to live clients: %s", source, exc)
+        push_failed(f"Announcing the failure of {source}", exc)
 
 
 async def _send(message: dict[str, str]) -> None:

@@ -19,14 +19,16 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from bukaamanzi.lib.sources import source_info
 from ingestion.models import CircuitState, IngestionRun, SourceCircuit
-from projects.models import Project, Source
+from ingestion.sources.base import source_names
+from projects.models import Project
 from realtime.groups import html_pipeline_group
 from realtime.layers import groups_listened
+from realtime.outage import push_failed
 
 logger = logging.getLogger(__name__)
 
-SOURCES = [Source.MUNICIPAL_MONEY, Source.DWS]
 PIPELINE_FRAGMENT = "realtime/fragments/pipeline.html"
 
 
@@ -52,7 +54,7 @@ class SourceState:
 
     @property
     def label(self) -> str:
-        return str(Source(self.source).label) if self.source in Source.values else self.source
+        return str(source_info(self.source).title)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ def source_state(source: str) -> SourceState:
 
 def pipeline_status() -> PipelineStatus:
     return PipelineStatus(
-        sources=[source_state(source) for source in SOURCES], data_quality=data_quality(), checked_at=timezone.now()
+        sources=[source_state(source) for source in source_names()], data_quality=data_quality(),
+        checked_at=timezone.now(),
     )
 
 
@@ -143,8 +146,8 @@ def pipeline_push() -> None:
         status = pipeline_status()
         html = {group: render_pipeline(status, wanted[group]) for group in sorted(listened)}
         async_to_sync(_send)(html)
-    except Exception:
-        logger.warning("Could not push the pipeline status to open pages", exc_info=True)
+    except Exception as exc:
+        push_failed("Pipeline status push", exc)
 
 
 async def _listened(groups: list[str]) -> set[str]:

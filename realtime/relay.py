@@ -35,6 +35,7 @@ from realtime import fragments
 from realtime.groups import groups_for_change
 from realtime.layers import groups_listened
 from realtime.models import DataChangeLog
+from realtime.outage import push_failed
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ async def _listened(groups: list[str]) -> set[str]:
     try:
         return await asyncio.wait_for(groups_listened(layer, groups), settings.RELAY_SEND_TIMEOUT_SECONDS)
     except Exception as exc:
-        logger.warning("Could not ask the channel layer which pages are open: %s", exc)
+        push_failed("Relay (which pages are open)", exc)
         return set()
 
 
@@ -190,8 +191,7 @@ async def _send_all(outgoing: Sequence[Outgoing], html: dict[int, list[tuple[str
             for group, message in html.get(item.change_id, []):
                 await asyncio.wait_for(layer.group_send(group, message), timeout)
         except Exception as exc:  # Redis down, refused, timed out: all mean "try again later"
-            logger.warning("Channel layer unavailable (%s); %d change(s) left unsent", exc or type(exc).__name__,
-                           len(outgoing) - done)
+            push_failed(f"Relay ({len(outgoing) - done} change(s) left for the sweep)", exc)
             break
         done += 1
     return done

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
+from bukaamanzi.lib.schedules import MINUTES, PlannedSchedule
 from realtime import relay
 
 SWEEP_SCHEDULE_NAME = "realtime: relay sweep"
+
+
+def planned_schedules(now: dt.datetime | None = None) -> list[PlannedSchedule]:
+    """Every minute: send change-log rows left unsent while the channel layer was unreachable."""
+    now = now or timezone.now()
+    return [PlannedSchedule(name=SWEEP_SCHEDULE_NAME, func="realtime.tasks.relay_sweep", schedule_type=MINUTES,
+                            minutes=1, next_run=now + dt.timedelta(minutes=1))]
 
 
 def relay_sweep() -> int:

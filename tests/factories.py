@@ -8,7 +8,7 @@ import factory
 from django.contrib.gis.geos import Point
 
 from municipalities.models import Municipality
-from projects.models import Project, Source, Status
+from projects.models import Project, Status
 from reports.models import Contributor, Report, ReportType
 
 __all__ = ["ProjectFactory", "ReportFactory", "ContributorFactory", "municipality"]
@@ -23,7 +23,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project
 
-    source = Source.MUNICIPAL_MONEY
+    source = "municipal_money"
     external_id = factory.Sequence(lambda n: f"TEST-{n:06d}")
     municipality = factory.LazyFunction(lambda: municipality("CPT"))
     name = factory.Sequence(lambda n: f"Water project {n}")

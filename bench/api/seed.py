@@ -23,7 +23,7 @@ from django.contrib.gis.geos import Point  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from municipalities.models import Municipality  # noqa: E402
-from projects.models import Budget, Project, Source, Status  # noqa: E402
+from projects.models import Budget, Project, Status  # noqa: E402
 
 STATUSES = [s for s, _ in Status.choices]
 TYPES = ["New", "Renewal", "Upgrading", "Bulk water", "Sanitation", "Water treatment"]
@@ -32,7 +32,7 @@ TYPES = ["New", "Renewal", "Upgrading", "Bulk water", "Sanitation", "Water treat
 def seed(count: int) -> None:
     rng = random.Random(42)
     municipalities = list(Municipality.objects.filter(point__isnull=False))
-    existing = Project.objects.filter(source=Source.MUNICIPAL_MONEY, external_id__startswith="BENCH-").count()
+    existing = Project.objects.filter(source="municipal_money", external_id__startswith="BENCH-").count()
     if existing >= count:
         print(f"{existing} bench projects already there")
         return
@@ -44,7 +44,7 @@ def seed(count: int) -> None:
         point = Point(municipality.point.x + rng.gauss(0, 0.3), municipality.point.y + rng.gauss(0, 0.3), srid=4326)
         allocated = Decimal(rng.randrange(100_000, 500_000_000)) / 100
         project = Project(
-            id=uuid.uuid4(), source=Source.MUNICIPAL_MONEY, external_id=f"BENCH-{n:06d}", municipality=municipality,
+            id=uuid.uuid4(), source="municipal_money", external_id=f"BENCH-{n:06d}", municipality=municipality,
             name=f"Bench project {n} {rng.choice(TYPES)}", project_type=rng.choice(TYPES),
             status=rng.choice(STATUSES), location=point if rng.random() > 0.05 else None,
             budget_allocated=allocated, budget_spent=allocated * Decimal(rng.random()).quantize(Decimal("0.01")),
@@ -52,7 +52,7 @@ def seed(count: int) -> None:
         batch.append(project)
         for year in ("2022/2023", "2023/2024"):
             budgets.append(Budget(project=project, financial_year=year, budget_type="Audited Outcome",
-                                  amount=allocated / 2, source=Source.MUNICIPAL_MONEY))
+                                  amount=allocated / 2, source="municipal_money"))
         if len(batch) >= 2000:
             Project.objects.bulk_create(batch)
             Budget.objects.bulk_create(budgets)

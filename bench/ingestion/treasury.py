@@ -121,20 +121,20 @@ def run_steps(arguments: argparse.Namespace) -> None:
     from ingestion.models import IngestionRun
     from ingestion.services import ingestion_run_now
     from municipalities.models import Municipality
-    from projects.models import Project, Source
+    from projects.models import Project
     from realtime.models import DataChangeLog
 
     call_command("migrate", verbosity=0)
     call_command("load_municipalities", verbosity=0)
-    Project.objects.filter(source=Source.MUNICIPAL_MONEY).delete()
+    Project.objects.filter(source="municipal_money").delete()
     # Earlier bench runs may have left change-log rows unsent (no Redis then); the relay must not send them here.
     DataChangeLog.objects.all().delete()
-    IngestionRun.objects.filter(source="treasury").delete()
+    IngestionRun.objects.filter(source="municipal_money").delete()
     codes = sorted(Municipality.objects.current().values_list("code", flat=True))
 
     def timed(label: str, directory: Path, force: bool) -> None:
         started = time.perf_counter()
-        run = ingestion_run_now(source="treasury", triggered_by="bench", from_path=directory, force=force)
+        run = ingestion_run_now(source="municipal_money", triggered_by="bench", from_path=directory, force=force)
         seconds = time.perf_counter() - started
         print(json.dumps({
             "step": label, "database": connection.vendor, "projects": arguments.projects, "status": run.status,

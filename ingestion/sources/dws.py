@@ -105,6 +105,14 @@ class DwsProjectRow:
     contractor: str
     detail_url: str | None
     raw: dict[str, str] = field(compare=True)
+    # Values of LENIENT_FIELDS that could not be read: stored as None, and listed here for the run report.
+    values_not_read: tuple[dict[str, str], ...] = ()
+
+
+# A progress value the dashboard shows wrongly ("abc", 140 %) should not discard a whole municipality's rows:
+# it is left empty and reported. Names, numbers, money and dates stay strict: a grid that does not give them
+# the way the parser knows is not understood, and the run fails with nothing written.
+LENIENT_FIELDS: Final = frozenset({"progress_percent"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +457,8 @@ def _project_row(
     def text(field_name: str) -> str:
         return values[columns[field_name]] if field_name in columns else ""
 
+    not_read: list[dict[str, str]] = []
+
     def converted(field_name: str, convert: Callable[[str], _Value | None]) -> _Value | None:
         if field_name not in columns:
             return None
@@ -456,6 +466,10 @@ def _project_row(
             return convert(text(field_name))
         except NormalisationError as error:
             caption = captions[columns[field_name]]
+            if field_name in LENIENT_FIELDS:
+                not_read.append({"field": field_name, "column": caption, "value": text(field_name)[:200],
+                                 "reason": str(error)})
+                return None
             raise SourceFormatError(f"grid row {row_number}, column {caption!r}: {error}") from error
 
     name, project_number = text("name"), text("project_number")
@@ -483,6 +497,7 @@ def _project_row(
         end_date=converted("end_date", parse_date),
         contractor=text("contractor"),
         detail_url=(urljoin(base_url, href) if base_url else href) if href else None,
+        values_not_read=tuple(not_read),
         raw={
             caption or f"column {index}": value
             for index, (caption, value) in enumerate(zip(captions, values, strict=True))
@@ -554,13 +569,6 @@ def build_callback_form(
     return _callback_form(hidden_fields, callback_id, build_grid_page_param(page_index, row_keys_state))
 
 
-def build_panel_callback_form(
-    hidden_fields: Mapping[str, str], argument: str, callback_id: str = MAIN_CALLBACK_PANEL_ID
-) -> dict[str, str]:
-    """The form body for `MyCallbackPanel.PerformCallback(argument)`, e.g. the alphabet filter ("All", "!", "A")."""
-    return _callback_form(hidden_fields, callback_id, f"c0:{argument}")
-
-
 def parse_callback_envelope(text: str) -> CallbackResponse:
     """Split a raw callback response into its HTML and any new __EVENTVALIDATION (see the notes above)."""
     body = text.lstrip("\ufeff")
@@ -593,11 +601,6 @@ def parse_callback_envelope(text: str) -> CallbackResponse:
     if not isinstance(result, str):
         raise SourceFormatError(f"DevExpress callback without an HTML 'result' (keys: {sorted(literal)})")
     return CallbackResponse(html=result, event_validation=event_validation)
-
-
-def parse_callback_response(text: str) -> str:
-    """The HTML fragment a DevExpress callback returned (e.g. the next page of a grid)."""
-    return parse_callback_envelope(text).html
 
 
 JsValue = str | int | float | bool | None | list["JsValue"] | dict[str, "JsValue"]
@@ -719,7 +722,7 @@ class _JsLiteralReader:
 # Through the shared HTTP session (timeouts, retries, breaker). Only links the server emitted are followed; the
 # encrypted `enc=` values are never built or stored as configuration.
 
-SOURCE_NAME: Final = "dws"  # the breaker and run-history name of this source
+SOURCE_NAME: Final = "dws"  # its one name: projects, runs, breakers, `manage.py ingest`
 
 
 @dataclass(frozen=True, slots=True)

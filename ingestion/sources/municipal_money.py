@@ -468,7 +468,7 @@ def parse_capital_aggregate(payload: JsonObject | list[Any]) -> list[CapitalSpen
 # fetch_* functions (through the shared HTTP session: timeouts, retries, breaker) belong in this section. They
 # return response text for `load_json`, then hand the decoded payload to the parse_* functions above.
 
-SOURCE_NAME: Final = "treasury"  # the breaker and run-history name of this source
+SOURCE_NAME: Final = "municipal_money"  # its one name: projects, runs, breakers, `manage.py ingest`
 
 
 @dataclass(frozen=True, slots=True)

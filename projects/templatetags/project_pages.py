@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import template
 from django.utils.translation import gettext as _
 
+from bukaamanzi.lib.sources import source_info
 from projects.history import change_sentences
 from projects.models import Budget, Status
 
@@ -177,9 +178,13 @@ def getlist_status(data: object) -> list[str]:
 
 @register.filter
 def source_url(source: str) -> str:
-    from projects.attribution import CREDITS
+    return source_info(source).url
 
-    return CREDITS.get(source, {}).get("url", "")
+
+@register.filter
+def source_credit(source: str) -> str:
+    """The credit line of a source, as its class declares it (the same text the API and exports carry)."""
+    return source_info(source).credit
 
 
 @register.filter

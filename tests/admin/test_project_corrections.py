@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from projects.models import Project, Source
+from projects.models import Project
 from projects.services import project_upsert_from_source
 from realtime.models import DataChangeLog
 from reports.models import AdminAction
@@ -40,7 +40,7 @@ def ingest(project: Project, **values: object):  # type: ignore[no-untyped-def]
 
 
 def test_a_correction_in_the_admin_locks_the_field_and_records_old_and_new_values(moderator_client) -> None:
-    project = ProjectFactory(source=Source.MUNICIPAL_MONEY, budget_spent=Decimal("250000.00"), status="implementation")
+    project = ProjectFactory(source="municipal_money", budget_spent=Decimal("250000.00"), status="implementation")
     url = reverse("admin:projects_project_change", args=[project.pk])
     response = moderator_client.post(url, form_data(
         project, budget_spent="275000.00", status="completed", reason="Municipal annual report 2024, p. 31",

@@ -23,7 +23,7 @@ def test_the_run_now_page_offers_the_pipelines_sources_and_kinds(superuser_clien
     assert b"run-now" in superuser_client.get(reverse("admin:ingestion_ingestionrun_changelist")).content
     page = superuser_client.get(reverse(RUN_NOW))
     assert page.status_code == 200
-    for value in (b'value="treasury"', b'value="dws"', b'value="full"', b'value="change_check"'):
+    for value in (b'value="municipal_money"', b'value="dws"', b'value="full"', b'value="change_check"'):
         assert value in page.content
     assert b'value="demo"' not in page.content
 
@@ -37,8 +37,8 @@ def test_run_now_queues_a_run_recording_who_asked(superuser_client) -> None:
 
 
 def test_a_second_run_of_a_source_under_way_is_refused_and_said_so(superuser_client) -> None:
-    superuser_client.post(reverse(RUN_NOW), {"source": "treasury", "kind": "full"})
-    response = superuser_client.post(reverse(RUN_NOW), {"source": "treasury", "kind": "full"}, follow=True)
+    superuser_client.post(reverse(RUN_NOW), {"source": "municipal_money", "kind": "full"})
+    response = superuser_client.post(reverse(RUN_NOW), {"source": "municipal_money", "kind": "full"}, follow=True)
     assert b"Refused" in response.content
     assert list(IngestionRun.objects.order_by("pk").values_list("status", flat=True)) == [
         RunStatus.QUEUED, RunStatus.REFUSED,
@@ -47,7 +47,7 @@ def test_a_second_run_of_a_source_under_way_is_refused_and_said_so(superuser_cli
 
 @pytest.mark.parametrize(("data", "field"), [
     ({"source": "elsewhere", "kind": "full"}, "source"),
-    ({"source": "treasury", "kind": "change_check"}, "kind"),  # the Treasury source has no change check
+    ({"source": "municipal_money", "kind": "change_check"}, "kind"),  # the Treasury source has no change check
 ])
 def test_a_bad_choice_is_refused_naming_the_field(superuser_client, data: dict[str, str], field: str) -> None:
     page = superuser_client.post(reverse(RUN_NOW), data)

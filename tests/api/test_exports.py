@@ -65,7 +65,7 @@ def test_geojson_export_is_a_feature_collection_with_attribution(api):
 def test_oc4ids_export_is_a_project_package_with_mapped_codes(api):
     project = ProjectFactory(status=Status.COMPLETED, project_type="Renewal", description="Pipes")
     Budget.objects.create(project=project, financial_year="2023/2024", budget_type="Audited Outcome",
-                          amount=Decimal("1234567.89"), source=Source.MUNICIPAL_MONEY)
+                          amount=Decimal("1234567.89"), source="municipal_money")
     ProjectFactory(status=Status.ON_HOLD, project_type="New")
     package = json.loads(_body(api.get("/api/v1/exports/projects.oc4ids.json")))
     assert package["version"] == "0.9"

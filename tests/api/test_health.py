@@ -5,17 +5,16 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from ingestion.models import IngestionRun, RunStatus, SourceCircuit
+from ingestion.models import RunStatus, SourceCircuit
 from projects.models import Budget, Source
 from tests.factories import ProjectFactory
+from tests.ingestion.runs import finished_run
 
 pytestmark = pytest.mark.django_db
 
 
 def _run(source, status, minutes_ago, **extra):
-    finished = timezone.now() - dt.timedelta(minutes=minutes_ago)
-    return IngestionRun.objects.create(source=source, status=status, started_at=finished - dt.timedelta(seconds=90),
-                                       finished_at=finished, **extra)
+    return finished_run(source, status, minutes_ago=minutes_ago, **extra)
 
 
 def test_health_keeps_its_contract_and_names_each_sources_last_success(api):
@@ -57,7 +56,7 @@ def test_pipeline_status_shows_runs_breakers_and_data_quality(api):
                                  last_error="Timed out")
     located = ProjectFactory(budget_allocated=None)
     Budget.objects.create(project=located, financial_year="2024/2025", budget_type="Original Budget",
-                          amount=Decimal("1"), source=Source.MUNICIPAL_MONEY)
+                          amount=Decimal("1"), source="municipal_money")
     ProjectFactory(location=None, municipality=None, budget_allocated=None)
     ProjectFactory(source=Source.DEMO, is_demo=True)
     response = api.get("/api/v1/pipeline/status")

@@ -92,9 +92,9 @@ def test_detail_has_budgets_per_year_and_phase_flags_attribution_and_history(api
     fetched = timezone.now() - dt.timedelta(days=2)
     project = ProjectFactory(budget_spent=Decimal("1500000.00"), last_scraped_at=fetched)
     Budget.objects.create(project=project, financial_year="2023/2024", budget_type="Audited Outcome",
-                          amount=Decimal("1500000.00"), source=Source.MUNICIPAL_MONEY)
+                          amount=Decimal("1500000.00"), source="municipal_money")
     Budget.objects.create(project=project, financial_year="2024/2025", budget_type="Original Budget",
-                          amount=Decimal("1000000.00"), source=Source.MUNICIPAL_MONEY)
+                          amount=Decimal("1000000.00"), source="municipal_money")
     change_log_record(entity_type=EntityType.PROJECT, entity_id=project.pk, change_type=ChangeType.UPDATED,
                       source=ChangeSource.ETL_PIPELINE, old_values={"status": "preparation"},
                       new_values={"status": "implementation"}, project_id=project.pk)

@@ -13,9 +13,7 @@ from ingestion.sources.dws import (
     MunicipalitySummary,
     build_callback_form,
     build_grid_page_param,
-    build_panel_callback_form,
     parse_callback_envelope,
-    parse_callback_response,
     parse_grid_page_count,
     parse_hidden_fields,
     parse_index_page,
@@ -303,7 +301,7 @@ def test_the_pager_text_gives_the_number_of_pages(fixture_text: Read) -> None:
 
 
 def test_a_callback_response_yields_the_grid_html_of_the_next_page(fixture_text: Read) -> None:
-    html = parse_callback_response(fixture_text("dws", "callback_page2.txt"))
+    html = parse_callback_envelope(fixture_text("dws", "callback_page2.txt")).html
 
     rows = parse_project_grid(html, base_url=BASE_URL)
     assert [row.project_number for row in rows] == ["NC084-MIG-008", "NC084-WSIG-016"]
@@ -327,12 +325,12 @@ def test_a_success_prefixed_callback_without_validation_is_read() -> None:
 
 def test_a_callback_general_error_is_reported_so_the_page_can_be_fetched_again() -> None:
     with pytest.raises(DwsCallbackError, match="Invalid viewstate"):
-        parse_callback_response("0|/*DX*/({'id':1,'generalError':'Invalid viewstate.'})")
+        parse_callback_envelope("0|/*DX*/({'id':1,'generalError':'Invalid viewstate.'})")
 
 
 def test_an_error_prefixed_callback_is_reported() -> None:
     with pytest.raises(DwsCallbackError, match="server reported a callback error"):
-        parse_callback_response("eThe target 'ctl00$Grid' for the callback could not be found")
+        parse_callback_envelope("eThe target 'ctl00$Grid' for the callback could not be found")
 
 
 @pytest.mark.parametrize(
@@ -347,7 +345,7 @@ def test_an_error_prefixed_callback_is_reported() -> None:
 )
 def test_anything_else_is_not_a_callback_response(body: str) -> None:
     with pytest.raises(SourceFormatError):
-        parse_callback_response(body)
+        parse_callback_envelope(body)
 
 
 def test_the_grid_page_parameter_counts_lengths_as_devexpress_does() -> None:
@@ -365,12 +363,6 @@ def test_a_callback_form_echoes_every_hidden_field_and_adds_the_callback(fixture
     assert form["__VIEWSTATE"] == hidden["__VIEWSTATE"]
     assert form[f"{GRID_ID}$CallbackState"] == "FIXTUREgridCallbackState"
     assert hidden.get("__CALLBACKID") is None
-
-
-def test_an_alphabet_filter_callback_targets_the_main_panel() -> None:
-    form = build_panel_callback_form({"__VIEWSTATE": "v"}, "!")
-
-    assert (form["__CALLBACKID"], form["__CALLBACKPARAM"]) == (MAIN_CALLBACK_PANEL_ID, "c0:!")
 
 
 @pytest.mark.parametrize("page_index", [-1, True])

@@ -9,7 +9,7 @@ import pytest
 from ingestion.models import IngestionRun, RunStatus
 from ingestion.services import ingestion_run_now
 from municipalities.models import Municipality
-from projects.models import Project, Source
+from projects.models import Project
 from realtime.models import DataChangeLog
 from tests.ingestion.pipeline_support import PMD, Reply, SourceServer, dws_routes, fixture_bytes, source_server
 
@@ -34,7 +34,7 @@ def test_full_sync_stores_summaries_and_every_grid_page_following_server_links(s
     # Names with an accent and a metro whose link sits beside the label.
     assert Municipality.objects.get(code="EC101").dws_project_count == 12
     assert Municipality.objects.get(code="CPT").dashboard_url.endswith("enc=RklYVFVSRW11bmk3%2BhQ")
-    projects = Project.objects.filter(source=Source.DWS)
+    projects = Project.objects.filter(source="dws")
     assert projects.count() == 7  # five rows on the page, two more from the callback for page 2
     assert run.created_count == 7
     first = projects.get(external_id="NC084/NC084-RBIG-001")
@@ -68,7 +68,7 @@ def test_a_changed_grid_layout_fails_clearly_and_writes_nothing(source_server: S
     assert run.status == RunStatus.FAILED
     assert "project grid layout not recognised" in run.error and "missing required columns" in run.error
     assert "Project Number" in run.error  # names what it looked for
-    assert not Project.objects.filter(source=Source.DWS).exists()
+    assert not Project.objects.filter(source="dws").exists()
     assert Municipality.objects.get(code="NC084").dws_project_count is None  # summaries not written either
     assert DataChangeLog.objects.count() == changes
 
@@ -91,7 +91,7 @@ def test_the_real_page_shell_is_recognised_as_the_index_without_a_grid_and_nothi
 
     assert run.status == RunStatus.PARTIAL
     assert "index was recognised" in run.error and "no project grid" in run.error
-    assert not Project.objects.filter(source=Source.DWS).exists()
+    assert not Project.objects.filter(source="dws").exists()
     assert not Municipality.objects.filter(dws_project_count__isnull=False).exists()
 
 
@@ -110,7 +110,7 @@ def test_change_check_reads_only_the_index_and_queues_a_full_sync_when_it_change
     assert Municipality.objects.get(code="NC084").dws_project_count == 5
     full = IngestionRun.objects.of_source("dws").filter(kind="full").get()
     assert full.status == RunStatus.SUCCESS and full.triggered_by == f"change check run {check.pk}"
-    assert Project.objects.filter(source=Source.DWS).count() == 7
+    assert Project.objects.filter(source="dws").count() == 7
 
 
 def test_a_saved_index_page_is_ingested_with_the_ingest_command(tmp_path):
@@ -122,4 +122,4 @@ def test_a_saved_index_page_is_ingested_with_the_ingest_command(tmp_path):
     call_command("ingest", "dws", "--from-file", str(tmp_path))
 
     assert Municipality.objects.get(code="MP312").dws_project_count == 23
-    assert Project.objects.filter(source=Source.DWS, municipality__code="NC084").count() == 5  # page 1 only
+    assert Project.objects.filter(source="dws", municipality__code="NC084").count() == 5  # page 1 only

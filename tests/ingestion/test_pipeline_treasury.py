@@ -10,7 +10,7 @@ import pytest
 from ingestion.models import IngestionRun, RunStatus, SourceCircuit
 from ingestion.services import ingestion_run_now, ingestion_start_run
 from municipalities.models import CapitalSpend, Municipality
-from projects.models import Budget, Project, Source
+from projects.models import Budget, Project
 from realtime.models import DataChangeLog, EntityType
 from tests.ingestion.pipeline_support import (
     CAPITAL,
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _run() -> IngestionRun:
-    return ingestion_run_now(source="treasury", triggered_by="test")
+    return ingestion_run_now(source="municipal_money", triggered_by="test")
 
 
 def _page1_with(**changes: object) -> bytes:
@@ -42,7 +42,7 @@ def test_happy_path_stores_water_projects_budgets_capital_spend_and_records_the_
     run = _run()
 
     assert run.status == RunStatus.SUCCESS, (run.error, run.report)
-    projects = Project.objects.filter(source=Source.MUNICIPAL_MONEY)
+    projects = Project.objects.filter(source="municipal_money")
     assert projects.count() == 5  # 101, 102, 104, 106, 108: roads, ICT and electricity are left out
     assert run.created_count == 5 and run.updated_count == 0 and run.failed_count == 0
     cape_town = projects.get(source_api_id="101")
@@ -133,7 +133,7 @@ def test_repeated_500s_open_the_breaker_and_leave_earlier_data_untouched(source_
     assert second_failure.status == RunStatus.FAILED and "circuit breaker open" in second_failure.error
     assert skipped.status == RunStatus.SKIPPED
     assert source_server.hits(GEOGRAPHY) == requests_so_far  # no request while the breaker is open
-    circuit = SourceCircuit.objects.get(source="treasury")
+    circuit = SourceCircuit.objects.get(source="municipal_money")
     assert circuit.state == "open" and circuit.opened_at is not None
     assert sorted(Project.objects.values_list("external_id", "updated_at")) == before
     assert DataChangeLog.objects.count() == changes
@@ -149,7 +149,7 @@ def test_truncated_json_fails_the_run_and_writes_nothing(source_server: SourceSe
 
     assert run.status == RunStatus.FAILED
     assert "truncated or invalid JSON" in run.error and "Nothing was written" in run.error
-    assert not Project.objects.filter(source=Source.MUNICIPAL_MONEY).exists()
+    assert not Project.objects.filter(source="municipal_money").exists()
     assert not CapitalSpend.objects.exists()
     assert not DataChangeLog.objects.filter(entity_type=EntityType.PROJECT).exists()
 
@@ -210,22 +210,22 @@ def test_a_locked_field_is_kept_and_the_skipped_value_is_recorded(source_server:
 
 def test_two_overlapping_runs_of_one_source_never_both_run(source_server: SourceServer):
     treasury_routes(source_server)
-    first = ingestion_start_run(source="treasury", triggered_by="worker 1")
+    first = ingestion_start_run(source="municipal_money", triggered_by="worker 1")
 
     second = _run()
 
     assert first.status == RunStatus.RUNNING
     assert second.status == RunStatus.REFUSED and f"run {first.pk}" in second.error
     assert source_server.hits(GEOGRAPHY) == 0
-    assert not Project.objects.filter(source=Source.MUNICIPAL_MONEY).exists()
+    assert not Project.objects.filter(source="municipal_money").exists()
 
 
 def test_the_database_refuses_a_second_active_run_even_without_the_service():
     from django.db import IntegrityError, transaction
 
-    IngestionRun.objects.create(source="treasury", status=RunStatus.QUEUED)
+    IngestionRun.objects.create(source="municipal_money", status=RunStatus.QUEUED)
     with pytest.raises(IntegrityError), transaction.atomic():
-        IngestionRun.objects.create(source="treasury", status=RunStatus.RUNNING)
+        IngestionRun.objects.create(source="municipal_money", status=RunStatus.RUNNING)
 
 
 def test_the_first_real_ingestion_removes_the_demo_data(source_server: SourceServer):
@@ -246,9 +246,9 @@ def test_saved_responses_are_ingested_from_a_directory_with_the_ingest_command(t
     for name in ("geography.json", "projects_page1.json", "projects_page2.json", "capital_v2_aggregate.json"):
         (tmp_path / name).write_bytes(fixture_bytes("municipal_money", name))
 
-    call_command("ingest", "treasury", "--from-file", str(tmp_path))
+    call_command("ingest", "municipal_money", "--from-file", str(tmp_path))
 
-    run = IngestionRun.objects.of_source("treasury").get()
+    run = IngestionRun.objects.of_source("municipal_money").get()
     assert run.status == RunStatus.SUCCESS and run.created_count == 5
     assert CapitalSpend.objects.count() == 4
 
@@ -287,14 +287,14 @@ def test_a_failed_run_is_announced_to_live_clients_as_a_system_error(source_serv
     message = async_to_sync(layer.receive)(channel)
     payload = json.loads(message["text"])
     assert run.status == RunStatus.FAILED
-    assert payload["type"] == "system_error" and payload["source"] == "treasury"
+    assert payload["type"] == "system_error" and payload["source"] == "municipal_money"
     assert "truncated or invalid JSON" in payload["message"]
 
 
 def test_a_batch_with_one_invalid_record_is_replayed_so_only_that_record_fails(settings):
     from django.utils import timezone
 
-    from ingestion.services import ProjectItem, RunReport, load_projects
+    from ingestion.loader import ProjectItem, RunReport, load_projects
 
     settings.INGESTION_BATCH_SIZE = 10
     cape_town = Municipality.objects.get(code="CPT")
@@ -305,7 +305,7 @@ def test_a_batch_with_one_invalid_record_is_replayed_so_only_that_record_fails(s
     items[1].values["status"] = "half-built"  # not in the status vocabulary: full_clean refuses it
     report = RunReport()
 
-    touched = load_projects(source=Source.MUNICIPAL_MONEY, items=items, report=report, fetched_at=timezone.now())
+    touched = load_projects(source="municipal_money", items=items, report=report, fetched_at=timezone.now())
 
     assert (report.created, report.failed) == (2, 1)
     assert report.lists["errors"][0]["external_id"] == "CPT/T-1" and "half-built" in report.lists["errors"][0]["error"]

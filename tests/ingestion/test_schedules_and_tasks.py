@@ -16,10 +16,10 @@ from django.core.management import call_command
 from django.db import connection
 from django_q.models import Schedule
 
+from bukaamanzi.schedules import planned_schedules
 from ingestion.models import IngestionRun, RunStatus
-from ingestion.schedules import planned_schedules
 from ingestion.services import ingestion_queue_run
-from projects.models import Project, Source
+from projects.models import Project
 from tests.ingestion.pipeline_support import SourceServer, source_server, treasury_routes
 
 __all__ = ["source_server"]
@@ -76,7 +76,7 @@ def test_a_queued_run_is_executed_by_the_django_q_task(
     treasury_routes(source_server)
 
     with django_capture_on_commit_callbacks(execute=True):
-        run = ingestion_queue_run(source="treasury", triggered_by="test")
+        run = ingestion_queue_run(source="municipal_money", triggered_by="test")
 
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCESS
@@ -88,9 +88,9 @@ def test_a_scheduled_task_runs_the_source_and_respects_an_active_run(source_serv
     from ingestion.tasks import scheduled_ingestion
 
     treasury_routes(source_server)
-    IngestionRun.objects.create(source="treasury", status=RunStatus.RUNNING)
+    IngestionRun.objects.create(source="municipal_money", status=RunStatus.RUNNING)
 
-    assert "refused" in scheduled_ingestion("treasury")
+    assert "refused" in scheduled_ingestion("municipal_money")
     assert source_server.hits("/api/geography/geography/") == 0
 
 
@@ -102,7 +102,7 @@ def test_a_real_qcluster_process_picks_up_a_queued_run(source_server: SourceServ
     treasury_routes(source_server)
     # The same server as this test run, but the test database pytest-django created.
     url = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{connection.settings_dict['NAME']}").geturl()
-    run = ingestion_queue_run(source="treasury", triggered_by="qcluster test")  # no atomic block: enqueued now
+    run = ingestion_queue_run(source="municipal_money", triggered_by="qcluster test")  # no atomic block: enqueued now
     environment = {
         **os.environ,
         "DATABASE_URL": url,
@@ -133,4 +133,4 @@ def test_a_real_qcluster_process_picks_up_a_queued_run(source_server: SourceServ
             cluster.kill()
             _, errors = cluster.communicate()
     assert run.status == RunStatus.SUCCESS, (run.status, run.error, errors.decode()[:6000])
-    assert Project.objects.filter(source=Source.MUNICIPAL_MONEY).count() == 5
+    assert Project.objects.filter(source="municipal_money").count() == 5

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from ingestion.models import IngestionRun, RunStatus
-from projects.models import Project, Source
+from projects.models import Project
 from tests.ingestion.pipeline_support import SourceServer, dws_routes, source_server, treasury_routes
 
 __all__ = ["source_server"]
@@ -36,7 +36,7 @@ def test_staff_trigger_queues_a_run_answers_202_and_the_run_shows_its_result(sou
     client = _staff_client()
 
     with sync_tasks():
-        response = client.post(TRIGGER, {"source": "treasury"}, content_type="application/json")
+        response = client.post(TRIGGER, {"source": "municipal_money"}, content_type="application/json")
 
     assert response.status_code == 202, response.content
     (run,) = response.json()["runs"]
@@ -45,7 +45,7 @@ def test_staff_trigger_queues_a_run_answers_202_and_the_run_shows_its_result(sou
     body = detail.json()
     assert body["status"] == RunStatus.SUCCESS and body["created"] == 5 and body["triggered_by"] == "api: moderator"
     assert body["breaker"]["state"] == "closed"
-    assert Project.objects.filter(source=Source.MUNICIPAL_MONEY).count() == 5
+    assert Project.objects.filter(source="municipal_money").count() == 5
 
 
 def test_all_queues_one_run_per_source(source_server: SourceServer, sync_tasks):
@@ -57,7 +57,7 @@ def test_all_queues_one_run_per_source(source_server: SourceServer, sync_tasks):
 
     assert response.status_code == 202
     assert {run.status for run in IngestionRun.objects.all()} == {RunStatus.SUCCESS}
-    assert sorted(run["source"] for run in response.json()["runs"]) == ["dws", "treasury"]
+    assert sorted(run["source"] for run in response.json()["runs"]) == ["dws", "municipal_money"]
 
 
 def test_a_trigger_while_a_run_is_active_is_answered_with_a_refused_run():

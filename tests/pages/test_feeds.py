@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 
-from projects.models import Source
 from projects.services import project_upsert_from_source
 from reports.services import report_flag, report_submit
 from tests.factories import municipality
@@ -16,8 +15,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def project():
     values = {"municipality": municipality("CPT"), "name": "Athlone pump station", "status": "preparation",
               "progress_percentage": Decimal("5")}
-    project = project_upsert_from_source(source=Source.MUNICIPAL_MONEY, external_id="F-1", values=values).project
-    project_upsert_from_source(source=Source.MUNICIPAL_MONEY, external_id="F-1",
+    project = project_upsert_from_source(source="municipal_money", external_id="F-1", values=values).project
+    project_upsert_from_source(source="municipal_money", external_id="F-1",
                                values={**values, "status": "implementation"})
     report_submit(title="Fence is down", description="Open trench", report_type="issue", lng=18.5, lat=-33.9,
                   project=project)

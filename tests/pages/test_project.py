@@ -5,7 +5,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
-from projects.models import Budget, Project, Source
+from projects.models import Budget, Project
 from projects.services import BudgetLine, project_upsert_from_source
 from reports.models import ReportPhoto, ReportStatus
 from tests.factories import ProjectFactory, ReportFactory, municipality
@@ -23,7 +23,7 @@ def upserted(**values) -> Project:
                BudgetLine(budget_type="Adjusted Budget", financial_year="2024/2025", amount=Decimal("1000000")),
                BudgetLine(budget_type="Audited Outcome", financial_year="2024/2025", amount=Decimal("100000")),
                BudgetLine(budget_type="Original Budget", financial_year="2025/2026", amount=Decimal("2000000"))]
-    return project_upsert_from_source(source=Source.MUNICIPAL_MONEY, external_id="MM-1", values=base,
+    return project_upsert_from_source(source="municipal_money", external_id="MM-1", values=base,
                                       budgets=budgets).project
 
 

@@ -3,30 +3,26 @@ the same figures as the API; pushed to open copies of the page when an ingestion
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from asgiref.sync import async_to_sync
 from bs4 import BeautifulSoup
 from channels.db import database_sync_to_async
+from django.db import transaction
 from django.test import Client, TestCase
 from django.utils import timezone
 
+from ingestion import signals
 from ingestion.models import IngestionRun, RunStatus, SourceCircuit
 from ingestion.services import ingestion_start_run
-from projects.models import Budget, Source
+from projects.models import Budget
 from realtime import pipeline
 from tests.factories import ProjectFactory
+from tests.ingestion.runs import finished_run
 from tests.realtime.conftest import connect
 
 pytestmark = pytest.mark.django_db
-
-
-def finished_run(source: str, status: str, **extra: object) -> IngestionRun:
-    finished = timezone.now() - dt.timedelta(minutes=5)
-    return IngestionRun.objects.create(source=source, status=status, started_at=finished - dt.timedelta(seconds=90),
-                                       finished_at=finished, **extra)
 
 
 def panel(html: str) -> BeautifulSoup:
@@ -43,7 +39,7 @@ def test_pipeline_page_shows_each_sources_last_run_breaker_and_data_quality_with
                                  last_error="Timed out")
     located = ProjectFactory(budget_allocated=None)
     Budget.objects.create(project=located, financial_year="2024/2025", budget_type="Original Budget",
-                          amount=Decimal("1"), source=Source.MUNICIPAL_MONEY)
+                          amount=Decimal("1"), source="municipal_money")
     ProjectFactory(location=None, municipality=None, budget_allocated=None)
 
     response = Client().get("/pipeline/")
@@ -97,12 +93,10 @@ def start_and_finish_a_run() -> None:
     with TestCase.captureOnCommitCallbacks(execute=True):
         run = ingestion_start_run(source="dws", status=RunStatus.RUNNING)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        # Finishing goes through the same hook as _execute; the run's own work is the ingestion tests' subject.
+        # Finishing sends the same signal as the run service; the run's own work is the ingestion tests' subject.
         run.status, run.finished_at, run.updated_count = RunStatus.SUCCESS, timezone.now(), 41
         run.save()
-        from ingestion import services
-
-        services._announce_run_change()
+        transaction.on_commit(lambda: signals.run_changed.send(sender=IngestionRun, run=run))
 
 
 def test_open_pipeline_page_receives_the_panel_when_a_run_starts_and_when_it_finishes() -> None:

@@ -1,4 +1,4 @@
-"""Run a source now: `python manage.py ingest <treasury|dws|all> [--from-file PATH] [--kind change_check] [--force]`."""
+"""Run a source now: `python manage.py ingest <source|all> [--from-file PATH] [--kind change_check] [--force]`."""
 
 from __future__ import annotations
 
@@ -8,26 +8,34 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingestion.models import RunStatus
-from ingestion.services import KIND_FULL, SOURCES, UnknownSource, ingestion_run_now
+from ingestion.services import ingestion_run_now
+from ingestion.sources.base import KIND_FULL, UnknownSource, registered_sources, source_class, source_names
 
 
 class Command(BaseCommand):
-    help = (
-        "Fetch a source now and load what changed. --from-file reads saved responses instead of the network: "
-        "for treasury a JSON file or a directory of them (geography array, projects pages, capital_v2 "
-        "aggregates); for dws an HTML page, or a directory with index.html and <MDB code>.html pages."
-    )
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # Written when the command runs, from the registry, so that every registered source is described.
+        saved = "; ".join(f"for {source.name} {source.saved_files_help}" for source in registered_sources()
+                          if source.saved_files_help)
+        self.help = f"Fetch a source now and load what changed. --from-file reads saved responses instead: {saved}."
+        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("source", choices=[*SOURCES, "all"])
+        parser.add_argument("source", help=f"one of {', '.join(source_names())}, or all")
         parser.add_argument("--from-file", type=Path, dest="from_file", help="saved response, page or directory")
         parser.add_argument("--kind", default=KIND_FULL, help="full (default) or change_check (dws)")
         parser.add_argument("--force", action="store_true", help="load even if what was fetched is unchanged")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sources = SOURCES if options["source"] == "all" else (options["source"],)
+        if options["source"] == "all":
+            sources = source_names()
+        else:
+            try:
+                sources = [source_class(options["source"]).name]
+            except UnknownSource as error:
+                raise CommandError(str(error)) from error
         if options["from_file"] and len(sources) > 1:
-            raise CommandError("--from-file needs one source (treasury or dws), not all")
+            raise CommandError(f"--from-file needs one source ({', '.join(source_names())}), not all")
         failed = False
         for source in sources:
             try:

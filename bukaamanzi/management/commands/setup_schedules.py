@@ -1,4 +1,4 @@
-"""Upsert the ingestion schedules by name (run by `make run`; safe to run again)."""
+"""Upsert every schedule of the site by name (run by `make run`; safe to run again)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ingestion.schedules import schedules_upsert
+from bukaamanzi.schedules import schedules_upsert
 
 
 class Command(BaseCommand):
-    help = "Create or update the django-q2 schedules of the ingestion sources, by name."
+    help = "Create or update the django-q2 schedules (each ingestion source's and the relay sweep), by name."
 
     def handle(self, *args: Any, **options: Any) -> None:
         for name, result in schedules_upsert().items():
