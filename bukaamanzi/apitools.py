@@ -21,10 +21,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import Query, Schema
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+
+# The query parameters of every paginated list.
+PAGE = Query(1, description="1 or more; a page past the end is empty.")
+LIMIT = Query(DEFAULT_LIMIT, description=f"1 to {MAX_LIMIT}.")
 
 
 class FieldError(Schema):
