@@ -77,23 +77,31 @@ async def bench_asgi(rounds: int) -> None:
     handlers = {"on": OneHopASGIHandler(), "off": ASGIHandler()}
 
     def timing(label: str, path: str, requests: int, concurrency: int) -> Timing:
-        async def one_client(count: int) -> None:
+        """One at a time: the batch's median request. Several at once: wall time over requests (throughput)."""
+
+        async def one_client(count: int, times: list[float]) -> None:
             for _ in range(count):
+                started = time.perf_counter()
                 communicator = HttpCommunicator(handlers[label], "GET", path, headers=[(b"host", b"localhost")])
                 response = await communicator.get_response(timeout=30)
                 assert response["status"] == 200, response["body"][:300]
                 await communicator.wait(timeout=5)  # the handler finished (request_finished and all)
+                times.append((time.perf_counter() - started) * 1000)
 
         async def batch() -> float:
+            times: list[float] = []
             started = time.perf_counter()
-            await asyncio.gather(*(one_client(requests // concurrency) for _ in range(concurrency)))
+            await asyncio.gather(*(one_client(requests // concurrency, times) for _ in range(concurrency)))
+            if concurrency == 1:
+                return statistics.median(times)
             return (time.perf_counter() - started) * 1000 / requests
 
         return batch
 
     for path in ("/about/", "/api/v1/projects"):
         for concurrency in (1, 16):
-            await compare(f"asgi {path} ({concurrency} at once, ms a request)",
+            measure = "median request" if concurrency == 1 else "wall time / requests"
+            await compare(f"asgi {path} ({concurrency} at once, ms, {measure})",
                           timing("on", path, 96, concurrency), timing("off", path, 96, concurrency), rounds)
 
 
@@ -209,8 +217,10 @@ async def bench_layers(rounds: int) -> None:
 
         await compare("layers fan-out to 1,000 local channels (ms until the last has it)",
                       timing("on"), timing("off"), rounds)
-        print(f"layers longest event-loop hold during the fan-out: ON {statistics.median(held['on']):.2f} ms,"
-              f" OFF {statistics.median(held['off']):.2f} ms (medians)", flush=True)
+        on_held, off_held = held["on"][1:], held["off"][1:]  # without the warm-up's
+        print(f"layers longest event-loop hold during the fan-out: ON {statistics.median(on_held):.2f} ms"
+              f" [{min(on_held):.2f}–{max(on_held):.2f}]  OFF {statistics.median(off_held):.2f} ms"
+              f" [{min(off_held):.2f}–{max(off_held):.2f}]", flush=True)
         for layer in layers.values():
             await layer.flush()
     finally:
