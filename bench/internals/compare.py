@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -36,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
 _work = Path(tempfile.mkdtemp(prefix="internals-", dir=ROOT / "var" / "bench"))
+atexit.register(shutil.rmtree, _work, ignore_errors=True)
 os.environ["DJANGO_SETTINGS_MODULE"] = "bukaamanzi.settings"
 os.environ["DATABASE_URL"] = f"spatialite:///{_work / 'bench.sqlite3'}"
 os.environ["REDIS_URL"] = f"unix://{_work / 'redis.sock'}"
