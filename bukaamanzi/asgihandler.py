@@ -7,6 +7,10 @@ hop waits for the event loop to come round, so under load, and while the same lo
 of WebSockets, a request waits that many times. Loading the chain in sync mode and calling it once from the loop
 leaves three hops (request_started, the chain with the view, request_finished): the same middlewares, views and
 per-request thread (`ThreadSensitiveContext`) as before.
+
+This leans on how Django 5.2's ASGIHandler calls `get_response_async`: `bench/internals/compare.py asgi` measures
+it against Django's own handler (docs/api.md, "Library ties"), and tests/test_library_ties.py fails on another
+Django version.
 """
 
 from __future__ import annotations

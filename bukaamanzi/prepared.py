@@ -8,6 +8,10 @@ keeps the SQL, and then runs it with the real id, converting the rows with the s
 The id is a UUID; it may reach the SQL as the UUID itself, as its 32 hex digits (UUIDField on SQLite) or as text
 (a CharField holding an id), and each place the placeholder appears in any of these forms gets the real id in
 the same form. A query whose SQL would change with the id's value (not only its parameters) cannot be prepared.
+
+It reads Django 5.2's SQL compiler (`as_sql`, `select`, `col_count`, `Query.selected`): `bench/internals/compare.py
+prepared` measures it against running the querysets (docs/api.md, "Library ties"), and tests/test_library_ties.py
+fails on another Django version.
 """
 
 from __future__ import annotations

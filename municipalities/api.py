@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
-from bukaamanzi.apitools import ApiError, ErrorOut, json_response, not_found, paginate
+from bukaamanzi.apitools import LIMIT, PAGE, ApiError, ErrorOut, json_response, not_found, paginate
 from bukaamanzi.lib.sources import real_source_names
 from municipalities.models import CapitalSpend, Category, Municipality, Province
 from municipalities.schemas import ITEM_FIELDS, MunicipalityDetail, MunicipalityPage, municipality_item
-from projects.api import LIMIT, PAGE, project_filters, project_page
+from projects.api import project_filters, project_page
 from projects.attribution import attribution_summary
 from projects.models import Project, Source
 from projects.schemas import MunicipalityProjectFilters, ProjectPage
@@ -48,8 +48,8 @@ def list_municipalities(
     request: HttpRequest,
     province: str | None = Query(None, description="EC, FS, GT, KZN, LIM, MP, NW, NC or WC"),
     category: str | None = Query(None, description="A (metropolitan), B (local) or C (district)"),
-    page: int = Query(1, description="1 or more; a page past the end is empty."),
-    limit: int = Query(20, description="1 to 100."),
+    page: int = PAGE,
+    limit: int = LIMIT,
 ) -> HttpResponse:
     municipalities = Municipality.objects.current()
     errors: list[tuple[str | None, str]] = []

@@ -48,9 +48,6 @@ class MunicipalityQuerySet(models.QuerySet["Municipality"]):
     def of_category(self, category: str) -> MunicipalityQuerySet:
         return self.filter(category=category)
 
-    def with_point(self) -> MunicipalityQuerySet:
-        return self.filter(point__isnull=False)
-
 
 class Municipality(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

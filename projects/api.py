@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpRespo
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
-from bukaamanzi.apitools import ApiError, ErrorOut, json_response, not_found, paginate, parse_uuid
+from bukaamanzi.apitools import LIMIT, PAGE, ApiError, ErrorOut, json_response, not_found, paginate, parse_uuid
 from projects import exports
 from projects.apicache import cached_json_response, data_version
 from projects.attribution import attribution_summary
@@ -49,10 +49,6 @@ def filter_form(request: HttpRequest) -> ProjectFilterForm:
             errors["municipality_id"] = errors.pop("municipality")
         raise ApiError.from_fields(errors)
     return form
-
-
-PAGE = Query(1, description="1 or more; a page past the end is empty.")
-LIMIT = Query(20, description="1 to 100.")
 
 
 @router.get("", response={200: ProjectPage, **ERRORS}, summary="List projects", operation_id="projects_list")

@@ -72,6 +72,8 @@ class _SeenIds:
 # Pushed messages whose handlers touch no database. Channels' default dispatch runs close_old_connections
 # through sync_to_async before every handler: one hop to the process's single sync thread per message per
 # connection, which serialises a fan-out behind (and in front of) every sync page view in the process.
+# Measured by `bench/internals/compare.py dispatch` (docs/realtime.md, "Library ties"); tests/test_library_ties.py
+# fails when Channels moves past 4.3.x, whose AsyncConsumer.dispatch this repeats without the hop.
 _NO_DATABASE_HANDLERS = frozenset({"change.update", "system.error", "html.fragments"})
 
 

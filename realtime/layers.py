@@ -8,7 +8,9 @@ of `SLICE` connections, with a yield to the loop between slices, lets a page req
 kept: one task per shard drains the messages in arrival order.
 
 This overrides one private method of channels-redis (`RedisSingleShardConnection._receive_message`, pinned
-version in requirements.txt); tests/realtime/test_relay.py exercises it against a real Redis.
+version in requirements.txt) and `groups_listened` reads its private shard and group names. `bench/internals/
+compare.py layers` measures the slices against the plain layer (docs/realtime.md, "Library ties");
+tests/test_library_ties.py fails on another channels-redis version and checks the names against a real Redis.
 """
 
 from __future__ import annotations

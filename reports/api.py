@@ -16,7 +16,17 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
-from bukaamanzi.apitools import ApiError, ErrorOut, client_address, json_response, not_found, paginate, parse_uuid
+from bukaamanzi.apitools import (
+    LIMIT,
+    PAGE,
+    ApiError,
+    ErrorOut,
+    client_address,
+    json_response,
+    not_found,
+    paginate,
+    parse_uuid,
+)
 from projects.filters import ProjectFilterForm
 from projects.models import Project
 from reports.models import Report, ReportPhoto, ReportStatus, ReportType
@@ -62,8 +72,8 @@ def list_reports(
     status: str | None = Query(None, description="Only 'published': other reports are not public."),
     report_type: str | None = Query(None, description="progress_update, issue, completion or quality_concern"),
     bbox: str | None = Query(None, description="minlng,minlat,maxlng,maxlat (WGS 84 degrees)."),
-    page: int = Query(1, description="1 or more; a page past the end is empty."),
-    limit: int = Query(20, description="1 to 100."),
+    page: int = PAGE,
+    limit: int = LIMIT,
 ) -> HttpResponse:
     reports = Report.objects.published()
     errors: list[tuple[str | None, str]] = []

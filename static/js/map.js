@@ -7,6 +7,14 @@
 (function () {
   "use strict";
   if (!window.L) { return; }
+  var script = document.currentScript;  // only while this file first runs
+  if (script && script.dataset.markerIcon) {
+    // The default marker's images by their real (hashed) URLs: Leaflet's own guess at their folder, from
+    // leaflet.css, breaks on hashed file names (templates/projects/fragments/map_scripts.html).
+    L.Icon.Default.imagePath = "";
+    L.Icon.Default.mergeOptions({iconUrl: script.dataset.markerIcon, iconRetinaUrl: script.dataset.markerIconRetina,
+                                 shadowUrl: script.dataset.markerShadow});
+  }
   var SA = [[-35, 16.3], [-22, 33]];
   var SYMBOLS = {identification: "●", preparation: "◆", implementation: "▲", completed: "✓",
                  cancelled: "✕", on_hold: "Ⅱ", unknown: "?"};

@@ -31,3 +31,12 @@ def test_every_page_has_a_skip_link_and_a_language_switcher(client) -> None:
     for url in ("/", "/about/", "/municipalities/", "/reports/new/"):
         html = client.get(url).content.decode()
         assert 'class="skip-link" href="#main"' in html and 'name="language"' in html
+
+
+def test_the_header_drop_is_drawn_inline_so_it_needs_no_emoji_font(client) -> None:
+    html = client.get("/about/").content.decode()
+    brand = html[html.index('<a class="brand"'):]
+    brand = brand[: brand.index("</a>")]
+    assert "💧" not in html
+    assert '<svg class="brand-drop" aria-hidden="true" focusable="false"' in brand
+    assert brand[brand.index("</svg>") + len("</svg>"):].strip() == "Buka Amanzi"  # the link's text

@@ -120,3 +120,18 @@ def test_project_page_query_count_does_not_grow_with_reports_and_budgets(client,
                               amount=Decimal("10"), source="municipal_money")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(f"/projects/{project.pk}/")
+
+
+def test_a_project_without_reports_shows_a_count_of_zero(client) -> None:
+    project = ProjectFactory()
+    html = client.get(f"/projects/{project.pk}/").content.decode()
+    assert '<span class="count">(0)</span>' in html
+
+
+def test_the_location_map_is_given_the_marker_images_real_urls(client) -> None:
+    from django.templatetags.static import static
+
+    project = upserted()
+    html = client.get(f"/projects/{project.pk}/").content.decode()
+    for image in ("marker-icon.png", "marker-icon-2x.png", "marker-shadow.png"):
+        assert f'="{static("leaflet/images/" + image)}"' in html, image
