@@ -28,7 +28,7 @@ lint:
 
 # mypy with django-stubs (config in pyproject.toml); the in-memory channel layer keeps settings import Redis-free.
 typecheck:
-	@echo "==> mypy"; CHANNEL_LAYER=memory .venv/bin/mypy bukaamanzi municipalities projects reports ingestion realtime
+	@echo "==> mypy"; CHANNEL_LAYER=memory .venv/bin/mypy bukaamanzi changelog municipalities projects reports ingestion realtime
 
 check-django:
 	@echo "==> manage.py check"; $(MANAGE) check --fail-level WARNING

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django_q",
     "ninja",
     "bukaamanzi",
+    "changelog",
     "municipalities",
     "projects",
     "reports",

@@ -43,6 +43,9 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
+from changelog.models import ChangeSource, ChangeType, EntityType
+from changelog.services import ChangeEntry, change_log_record, change_log_record_many, to_json_value
+from ingestion import signals
 from ingestion.http import SourceUnavailable, breaker_is_open
 from ingestion.models import IngestionRun, RunStatus
 from ingestion.normalise import normalise_municipality_name
@@ -52,9 +55,6 @@ from municipalities.models import CapitalSpend, Category, Municipality, Province
 from municipalities.services import municipality_locate_points, municipality_refresh_totals
 from projects.models import Budget, Project, Source
 from projects.services import BudgetLine, content_hash, project_upsert_from_source
-from realtime.models import ChangeSource, ChangeType, DataChangeLog, EntityType
-from realtime.relay import relay_after_commit
-from realtime.services import change_log_record, to_json_value
 
 logger = logging.getLogger(__name__)
 
@@ -234,20 +234,13 @@ def _execute(run: IngestionRun, *, from_path: Path | None, force: bool) -> Inges
 
 
 def _announce_run_change() -> None:
-    """Open pipeline status pages show the run's new state. After commit (at once outside a transaction), so
-    the push renders what is committed; `pipeline_push` never raises."""
-    from realtime.pipeline import pipeline_push
-
-    transaction.on_commit(pipeline_push)
+    """Open pipeline status pages show the run's new state (`realtime` listens to `run_changed`). After commit
+    (at once outside a transaction), so the push renders what is committed."""
+    transaction.on_commit(lambda: signals.run_changed.send(sender=IngestionRun))
 
 
 def _announce_failure(run: IngestionRun) -> None:
-    try:
-        from realtime.notify import system_error_send
-    except ImportError:
-        logger.warning("realtime.notify is not available: the failure of run %s is not announced", run.pk)
-        return
-    system_error_send(source=run.source, message=run.error or run.get_status_display())
+    signals.run_failed.send(sender=IngestionRun, run=run)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -406,7 +399,7 @@ def _create_projects(
     """
     projects: list[Project] = []
     budgets: list[Budget] = []
-    entries: list[DataChangeLog] = []
+    entries: list[ChangeEntry] = []
     for item in items:
         project = Project(source=source, external_id=item.external_id, content_hash=hashes[item.external_id],
                           last_scraped_at=fetched_at, **item.values)
@@ -419,18 +412,15 @@ def _create_projects(
                    quarter=line.quarter, amount=line.amount, source=source, raw_data=dict(line.raw_data))
             for line in item.budgets
         )
-        logged = {key: to_json_value(value) for key, value in item.values.items() if key != "raw_data"}
-        entries.append(DataChangeLog(
-            entity_type=EntityType.PROJECT, entity_id=str(project.pk), change_type=ChangeType.CREATED,
-            source=ChangeSource.ETL_PIPELINE, old_values={}, new_values=logged, field_changes=sorted(logged),
-            municipality_code=project.municipality.code if project.municipality else "", project_id=str(project.pk),
-            project_status=project.status, project_type=project.project_type[:200],
+        logged = {key: value for key, value in item.values.items() if key != "raw_data"}
+        entries.append(ChangeEntry(
+            entity_type=EntityType.PROJECT, entity_id=project.pk, change_type=ChangeType.CREATED,
+            source=ChangeSource.ETL_PIPELINE, new_values=logged,
+            municipality_code=project.municipality.code if project.municipality else "", project=project,
         ))
     Project.objects.bulk_create(projects)
     Budget.objects.bulk_create(budgets)
-    DataChangeLog.objects.bulk_create(entries)
-    # As change_log_record does: the relay sends the new rows once the batch has committed.
-    transaction.on_commit(relay_after_commit)
+    change_log_record_many(entries=entries)
     return {project.municipality.code for project in projects if project.municipality}
 
 

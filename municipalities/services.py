@@ -17,11 +17,11 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.db.models import Count, Sum
 
+from changelog.models import ChangeSource, ChangeType, EntityType
+from changelog.services import change_log_record
 from municipalities import gazetteer
 from municipalities.models import Category, Municipality, PointMethod
 from projects.models import Project
-from realtime.models import ChangeSource, ChangeType, EntityType
-from realtime.services import change_log_record
 
 REFERENCE_CSV = Path(__file__).resolve().parent / "data" / "municipalities.csv"
 REFERENCE_FIELDS = ("name", "province", "category", "seat", "website")

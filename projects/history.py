@@ -16,8 +16,8 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from changelog.models import ChangeType, DataChangeLog, EntityType
 from projects.models import Project, Status
-from realtime.models import ChangeType, DataChangeLog, EntityType
 
 # Fields that say nothing to a resident (or are covered by another sentence).
 QUIET_FIELDS = {"raw_data", "skipped_locked", "source_api_id", "is_demo", "location", "content_hash"}

@@ -11,10 +11,10 @@ from django.template import loader
 from django.views.decorators.vary import vary_on_headers
 
 from bukaamanzi.http import HtmxHttpRequest
+from changelog.models import DataChangeLog, EntityType
 from municipalities.models import Municipality, Province
 from projects.filters import ProjectFilterForm
 from projects.models import Project, ProjectQuerySet, RedFlag, Status
-from realtime.models import DataChangeLog, EntityType
 from reports.models import Report
 
 PAGE_SIZE = 20

@@ -335,7 +335,7 @@ def project_exists(project_id: str) -> bool:
 
 @database_sync_to_async
 def latest_change_id() -> int:
-    from realtime.models import DataChangeLog
+    from changelog.models import DataChangeLog
 
     return DataChangeLog.objects.aggregate(latest=Max("pk"))["latest"] or 0
 
@@ -345,7 +345,7 @@ def replay_rows(
     subscriptions: list[Subscription], last_id: int, limit: int
 ) -> tuple[list[tuple[int, dict[str, str], str]] | None, int]:
     """Changes after `last_id` that the subscriptions' groups carry, oldest first; None past `limit`."""
-    from realtime.models import DataChangeLog
+    from changelog.models import DataChangeLog
     from realtime.relay import match_values, wire_message
 
     latest = DataChangeLog.objects.aggregate(latest=Max("pk"))["latest"] or 0

@@ -23,8 +23,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from changelog.models import DataChangeLog
 from realtime.groups import html_home_group, html_municipality_group, html_project_group
-from realtime.models import DataChangeLog
 
 logger = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
+from changelog.services import change_log_record
 from projects.models import Project
-from realtime.models import ChangeSource, ChangeType, EntityType
-from realtime.services import change_log_record
-from reports.models import AdminAction, Contributor, Report, ReportPhoto, ReportStatus, ReportVote, VoteDirection
+from reports.models import Contributor, Report, ReportPhoto, ReportStatus, ReportVote, VoteDirection
 from reports.photos import MAX_PHOTOS, PhotoError, clean_photo
 
 # Mainland South Africa with its coastal waters; reports elsewhere are refused.
@@ -68,7 +68,7 @@ def _log(report: Report, change_type: str, source: str, old: dict | None = None,
         old_values=old or {},
         new_values=new if new is not None else _public_fields(report),
         municipality_code=municipality_code,
-        project_id=report.project_id or "",
+        project=report.project,
     )
 
 

@@ -10,10 +10,10 @@ from bs4 import BeautifulSoup
 from channels.db import database_sync_to_async
 from django.test import Client
 
+from changelog.models import DataChangeLog
 from projects.models import Project
 from realtime import fragments, relay
 from realtime.groups import html_project_group
-from realtime.models import DataChangeLog
 from realtime.tasks import project_progress_set
 from reports.models import Report
 from reports.services import report_flag, report_submit
