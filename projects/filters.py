@@ -109,11 +109,7 @@ class ProjectFilterForm(forms.Form):
         if data.get("province"):
             queryset = queryset.filter(municipality__province=data["province"])
         if data.get("municipality") is not None:
-            municipality = data["municipality"]
-            if municipality.category == "C":
-                queryset = queryset.filter(Q(municipality=municipality) | Q(municipality__district=municipality))
-            else:
-                queryset = queryset.filter(municipality=municipality)
+            queryset = queryset.in_municipality(data["municipality"])
         if data.get("status"):
             queryset = queryset.with_status(*data["status"])
         if data.get("project_type"):

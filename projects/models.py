@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.contrib.gis.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-if TYPE_CHECKING:
-    from municipalities.models import Municipality
+from municipalities.models import Category, Municipality
 
 
 class Status(models.TextChoices):
@@ -68,7 +66,10 @@ class ProjectQuerySet(models.QuerySet["Project"]):
     def real(self) -> ProjectQuerySet:
         return self.exclude(is_demo=True)
 
-    def in_municipality(self, municipality: Municipality | uuid.UUID) -> ProjectQuerySet:
+    def in_municipality(self, municipality: Municipality) -> ProjectQuerySet:
+        """The municipality's projects; a district's include its local municipalities' projects."""
+        if municipality.category == Category.DISTRICT:
+            return self.filter(Q(municipality=municipality) | Q(municipality__district=municipality))
         return self.filter(municipality=municipality)
 
     def with_status(self, *statuses: str) -> ProjectQuerySet:

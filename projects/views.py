@@ -14,12 +14,11 @@ from bukaamanzi.http import HtmxHttpRequest
 from changelog.models import DataChangeLog, EntityType
 from municipalities.models import Municipality, Province
 from projects.filters import ProjectFilterForm
+from projects.fragments import project_fragments_context
 from projects.models import Project, ProjectQuerySet, RedFlag, Status
-from reports.models import Report
 
 PAGE_SIZE = 20
 HISTORY_SHOWN = 30
-REPORTS_SHOWN = 30
 
 
 def filter_choices() -> dict[str, object]:
@@ -76,16 +75,13 @@ def project_detail(request: HttpRequest, pk: str) -> HttpResponse:
     project = get_object_or_404(
         Project.objects.select_related("municipality", "municipality__district").prefetch_related("budgets"), pk=pk
     )
-    reports = Report.objects.published().filter(project=project).prefetch_related("photos")
     history = (
         DataChangeLog.objects.filter(
             Q(entity_type=EntityType.PROJECT, entity_id=str(project.pk))
         ).order_by("-created_at", "-pk")[:HISTORY_SHOWN]
     )
     context = {
-        "project": project,
-        "reports": list(reports[:REPORTS_SHOWN]),
-        "report_count": reports.count(),
+        **project_fragments_context(project),
         "history": history,
         "map_config": map_config(),
     }
