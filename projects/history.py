@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from bukaamanzi.lib.money import format_zar
 from changelog.models import ChangeType, DataChangeLog, EntityType
 from projects.models import Project, Status
 
@@ -43,8 +44,6 @@ def _label(field: str) -> str:
 
 
 def _show(field: str, value: Any) -> str:
-    from projects.templatetags.project_pages import format_zar
-
     if value in (None, ""):
         return _("nothing")
     if field == "status":

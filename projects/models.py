@@ -1,4 +1,4 @@
-"""Water and sanitation projects and their budgets."""
+"""Water and sanitation projects and their budgets. `Status` (the vocabulary) lives in `bukaamanzi.lib.status`."""
 
 from __future__ import annotations
 
@@ -10,19 +10,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bukaamanzi.lib.status import Status
 from municipalities.models import Category, Municipality
-
-
-class Status(models.TextChoices):
-    """One vocabulary for every source: the OC4IDS project stages, plus on hold and unknown."""
-
-    IDENTIFICATION = "identification", _("Identification")
-    PREPARATION = "preparation", _("Preparation")
-    IMPLEMENTATION = "implementation", _("Implementation")
-    COMPLETED = "completed", _("Completed")
-    CANCELLED = "cancelled", _("Cancelled")
-    ON_HOLD = "on_hold", _("On hold")
-    UNKNOWN = "unknown", _("Unknown")
 
 
 class Source(models.TextChoices):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -11,6 +13,8 @@ from django.template import loader
 from django.views.decorators.vary import vary_on_headers
 
 from bukaamanzi.http import HtmxHttpRequest
+from bukaamanzi.lib.geo import SOUTH_AFRICA
+from bukaamanzi.lib.status import STATUS_SYMBOLS
 from changelog.models import DataChangeLog, EntityType
 from municipalities.models import Municipality, Province
 from projects.filters import ProjectFilterForm
@@ -63,11 +67,15 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def map_config(**fixed: str) -> dict[str, object]:
-    """What the map script needs, as data attributes: the tile URL is a setting so no CDN is hard-wired."""
+    """What the map script needs, as data attributes: the tile URL is a setting so no CDN is hard-wired, and the
+    South Africa box and the status symbols come from bukaamanzi.lib, so the script holds no copy of them."""
     return {
         "tiles": settings.MAP_TILE_URL,
         "attribution": settings.MAP_TILE_ATTRIBUTION,
         "fixed": "&".join(f"{key}={value}" for key, value in fixed.items()),
+        "box": SOUTH_AFRICA,
+        "bounds": json.dumps(SOUTH_AFRICA.leaflet_bounds()),
+        "symbols": json.dumps(STATUS_SYMBOLS, ensure_ascii=False),
     }
 
 
