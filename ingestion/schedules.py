@@ -16,9 +16,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django_q.models import Schedule
 
-from realtime.tasks import SWEEP_SCHEDULE_NAME
-
 TASK = "ingestion.tasks.scheduled_ingestion"
+# The relay's sweep is named here with the other schedules; its task is named by its dotted path (django-q2
+# resolves it in the worker), so this module imports nothing of realtime, which sits above ingestion.
+SWEEP_SCHEDULE_NAME = "realtime: relay sweep"
+SWEEP_TASK = "realtime.tasks.relay_sweep"
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def planned_schedules(now: dt.datetime | None = None) -> list[Planned]:
         Planned("ingest dws full sync", {"source": "dws", "kind": "full"}, Schedule.MINUTES,
                 settings.SCHEDULE_DWS_FULL_MINUTES, now + dt.timedelta(minutes=settings.SCHEDULE_DWS_FULL_MINUTES)),
         Planned(SWEEP_SCHEDULE_NAME, {}, Schedule.MINUTES, 1, now + dt.timedelta(minutes=1),
-                func="realtime.tasks.relay_sweep"),
+                func=SWEEP_TASK),
     ]
 
 

@@ -53,6 +53,7 @@ from ingestion.sources import dws, municipal_money
 from ingestion.sources.errors import SourceFormatError
 from municipalities.models import CapitalSpend, Category, Municipality, Province
 from municipalities.services import municipality_locate_points, municipality_refresh_totals
+from projects.demo import demo_data_remove
 from projects.models import Budget, Project, Source
 from projects.services import BudgetLine, content_hash, project_upsert_from_source
 
@@ -165,7 +166,7 @@ def ingestion_start_run(
 
 def ingestion_queue_run(*, source: str, triggered_by: str, kind: str = KIND_FULL) -> IngestionRun:
     """Queue a run of one source on the django-q2 cluster; returns the run (status `queued`, or `refused`)."""
-    from django_q.tasks import async_task
+    from django_q.tasks import async_task  # at call time: it loads django-q2's broker, which only queuing needs
 
     run = ingestion_start_run(source=source, kind=kind, triggered_by=triggered_by, status=RunStatus.QUEUED)
     if run.status == RunStatus.QUEUED:
@@ -293,8 +294,6 @@ class ProjectItem:
 
 def _remove_demo_data(report: RunReport) -> None:
     if Project.objects.filter(is_demo=True).exists():
-        from projects.demo import demo_data_remove
-
         report.sections["demo_projects_removed"] = demo_data_remove()
 
 

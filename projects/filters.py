@@ -8,6 +8,7 @@ geometries with SRID 4326 here: no user-supplied spatial reference ever reaches 
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 from django import forms
@@ -149,8 +150,6 @@ def inside_box(box: Polygon) -> Q:
 
 
 def _uuid_q(value: str) -> Q:
-    import uuid
-
     try:
         return Q(pk=uuid.UUID(value))
     except ValueError:

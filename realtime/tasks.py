@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from changelog.models import ChangeSource, ChangeType, EntityType
+from changelog.services import change_log_record
+from projects.models import Project
 from realtime import relay
-
-SWEEP_SCHEDULE_NAME = "realtime: relay sweep"
 
 
 def relay_sweep() -> int:
@@ -19,10 +20,6 @@ def relay_sweep() -> int:
 def project_progress_set(project_id: str, progress: str) -> str:
     """Set a project's progress through the project service path (model row and change-log row in one
     transaction), so the relay runs on commit inside the worker. Used by the end-to-end test and the bench."""
-    from changelog.models import ChangeSource, ChangeType, EntityType
-    from changelog.services import change_log_record
-    from projects.models import Project
-
     with transaction.atomic():
         project = Project.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=project_id)
         old = project.progress_percentage
