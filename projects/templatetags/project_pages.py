@@ -1,7 +1,8 @@
 """Display helpers for the resident pages: money, the budget chart, status symbols and the plain-word history.
 
 They live here (not in views) because the same fragments are rendered by the page, by HTMX responses and by
-live pushes, and each of those has only the project or report at hand.
+live pushes, and each of those has only the project or report at hand. The money format and the symbols are
+`bukaamanzi.lib`'s, shared with the history sentences and the map.
 """
 
 from __future__ import annotations
