@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: run test setup setup-test prepare lint typecheck check-django test-spatialite test-postgis clean
+.PHONY: run test setup setup-test prepare lint importlint typecheck check-django test-spatialite test-postgis clean
 
 setup:
 	@scripts/setup.sh
@@ -23,12 +23,16 @@ prepare:
 run: setup prepare
 	@$(PY) scripts/serve.py
 
-lint:
+lint: importlint
 	@echo "==> ruff"; .venv/bin/ruff check .
+
+# The layers and forbidden imports of [tool.importlinter] in pyproject.toml: imports point one way.
+importlint:
+	@echo "==> import-linter"; .venv/bin/lint-imports --no-cache
 
 # mypy with django-stubs (config in pyproject.toml); the in-memory channel layer keeps settings import Redis-free.
 typecheck:
-	@echo "==> mypy"; CHANNEL_LAYER=memory .venv/bin/mypy bukaamanzi municipalities projects reports ingestion realtime
+	@echo "==> mypy"; CHANNEL_LAYER=memory .venv/bin/mypy bukaamanzi changelog municipalities projects reports ingestion realtime
 
 check-django:
 	@echo "==> manage.py check"; $(MANAGE) check --fail-level WARNING

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from bukaamanzi.spatialite import restore_spatial_indexes
+
 
 class BukaamanziConfig(AppConfig):
     """The project package as an app only for wiring that belongs to no domain app."""
@@ -9,7 +11,5 @@ class BukaamanziConfig(AppConfig):
     verbose_name = "Buka Amanzi"
 
     def ready(self) -> None:
-        from bukaamanzi.spatialite import restore_spatial_indexes
-
         # bukaamanzi has no models, so Django sends it no post_migrate: listen to all (cheap once restored).
         post_migrate.connect(restore_spatial_indexes, dispatch_uid="restore_spatial_indexes")

@@ -16,6 +16,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from bukaamanzi.lib.geo import SOUTH_AFRICA
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
     "django_q",
     "ninja",
     "bukaamanzi",
+    "changelog",
     "municipalities",
     "projects",
     "reports",
@@ -258,7 +261,7 @@ LEAFLET_CONFIG = {
     "MIN_ZOOM": 4,
     "MAX_ZOOM": 18,
     "TILES": [("OpenStreetMap", MAP_TILE_URL, {"attribution": MAP_TILE_ATTRIBUTION})],
-    "SPATIAL_EXTENT": (16.0, -35.0, 33.0, -22.0),
+    "SPATIAL_EXTENT": SOUTH_AFRICA.extent(),
     "RESET_VIEW": False,
 }
 

@@ -18,10 +18,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from changelog.admin import ReadOnlyAdminMixin, pretty_json
 from ingestion.models import IngestionRun, RunStatus, SourceCircuit
 from ingestion.services import ingestion_queue_run
 from ingestion.sources.base import KIND_FULL, UnknownSource, registered_sources
-from realtime.admin import ReadOnlyAdminMixin, pretty_json
 
 # Queuing a run adds an IngestionRun row, so it asks for that permission (superusers have it; the Moderator
 # group does not: running the sources is operating the site, not moderating it).

@@ -21,15 +21,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
+from changelog.models import ChangeSource, ChangeType, EntityType
+from changelog.services import ChangeEntry, change_log_record_many, to_json_value
 from ingestion.normalise import normalise_municipality_name
 from municipalities.models import Municipality
 from municipalities.services import municipality_locate_points, municipality_refresh_totals
 from projects.demo import demo_data_remove
 from projects.models import Budget, Project
 from projects.services import BudgetLine, content_hash, project_upsert_from_source
-from realtime.models import ChangeSource, ChangeType, DataChangeLog, EntityType
-from realtime.relay import relay_after_commit
-from realtime.services import to_json_value
 
 REPORT_LIST_LIMIT = 500
 
@@ -206,10 +205,11 @@ def _create_projects(
 
     The same rows `project_upsert_from_source` writes for a new project (validated the same way), without its
     per-row queries: that is what lets a first harvest of thousands of projects load at hundreds per second.
+    The change-log rows go through the change-recording service's batch call, as every change does.
     """
     projects: list[Project] = []
     budgets: list[Budget] = []
-    entries: list[DataChangeLog] = []
+    entries: list[ChangeEntry] = []
     for item in items:
         project = Project(source=source, external_id=item.external_id, content_hash=hashes[item.external_id],
                           last_scraped_at=fetched_at, **item.values)
@@ -222,18 +222,15 @@ def _create_projects(
                    quarter=line.quarter, amount=line.amount, source=source, raw_data=dict(line.raw_data))
             for line in item.budgets
         )
-        logged = {key: to_json_value(value) for key, value in item.values.items() if key != "raw_data"}
-        entries.append(DataChangeLog(
-            entity_type=EntityType.PROJECT, entity_id=str(project.pk), change_type=ChangeType.CREATED,
-            source=ChangeSource.ETL_PIPELINE, old_values={}, new_values=logged, field_changes=sorted(logged),
-            municipality_code=project.municipality.code if project.municipality else "", project_id=str(project.pk),
-            project_status=project.status, project_type=project.project_type[:200],
+        logged = {key: value for key, value in item.values.items() if key != "raw_data"}
+        entries.append(ChangeEntry(
+            entity_type=EntityType.PROJECT, entity_id=project.pk, change_type=ChangeType.CREATED,
+            source=ChangeSource.ETL_PIPELINE, new_values=logged,
+            municipality_code=project.municipality.code if project.municipality else "", project=project,
         ))
     Project.objects.bulk_create(projects)
     Budget.objects.bulk_create(budgets)
-    DataChangeLog.objects.bulk_create(entries)
-    # As change_log_record does: the relay sends the new rows once the batch has committed.
-    transaction.on_commit(relay_after_commit)
+    change_log_record_many(entries=entries)
     return {project.municipality.code for project in projects if project.municipality}
 
 

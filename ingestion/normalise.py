@@ -19,7 +19,10 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Final, Literal, NamedTuple
+from typing import Final, NamedTuple
+
+from bukaamanzi.lib.geo import SOUTH_AFRICA
+from bukaamanzi.lib.status import ProjectStatus
 
 
 class NormalisationError(ValueError):
@@ -298,20 +301,7 @@ def parse_percentage(value: str | int | float | Decimal | None) -> Decimal | Non
 # Project status
 # --------------------------------------------------------------------------------------------------------------
 
-# OC4IDS project stages, plus on_hold (a stalled project is the thing residents most want to see) and unknown.
-ProjectStatus = Literal[
-    "identification", "preparation", "implementation", "completed", "cancelled", "on_hold", "unknown"
-]
-STATUS_VOCABULARY: Final[tuple[ProjectStatus, ...]] = (
-    "identification",
-    "preparation",
-    "implementation",
-    "completed",
-    "cancelled",
-    "on_hold",
-    "unknown",
-)
-
+# The vocabulary (ProjectStatus, STATUS_VOCABULARY) is bukaamanzi.lib.status's; the source words are here.
 _SOURCE_WORDS_BY_STATUS: Final[dict[ProjectStatus, tuple[str, ...]]] = {
     "identification": ("identification", "identified", "concept", "conceptual", "needs assessment", "inception"),
     "preparation": (
@@ -419,12 +409,7 @@ def normalise_municipality_name(name: str) -> str:
 # Coordinates
 # --------------------------------------------------------------------------------------------------------------
 
-# A generous box around mainland South Africa (Cape Agulhas -34.83, Pafuri -22.13, Orange River mouth 16.45 E,
-# Kosi Bay 32.89 E). It also covers Lesotho, Eswatini and slivers of neighbours: it catches the common errors
-# (0/0, swapped or unsigned values, points in Europe), not every misplaced point; a boundary check belongs to
-# the spatial database.
-SA_LATITUDE_RANGE: Final = (Decimal("-35"), Decimal("-22"))
-SA_LONGITUDE_RANGE: Final = (Decimal("16"), Decimal("33"))
+# The box is bukaamanzi.lib.geo.SOUTH_AFRICA (its edges and why are written there).
 
 
 class Coordinates(NamedTuple):
@@ -433,11 +418,11 @@ class Coordinates(NamedTuple):
 
 
 def is_in_south_africa(latitude: float | Decimal, longitude: float | Decimal) -> bool:
-    """True when the point lies in the bounding box around South Africa (see SA_LATITUDE_RANGE)."""
+    """True when the point lies in the bounding box around South Africa (bukaamanzi.lib.geo.SOUTH_AFRICA)."""
     lat, lng = Decimal(str(latitude)), Decimal(str(longitude))
     if not (lat.is_finite() and lng.is_finite()):
         return False
-    return SA_LATITUDE_RANGE[0] <= lat <= SA_LATITUDE_RANGE[1] and SA_LONGITUDE_RANGE[0] <= lng <= SA_LONGITUDE_RANGE[1]
+    return SOUTH_AFRICA.contains(lng=lng, lat=lat)
 
 
 def _coordinate(value: object) -> Decimal | None:

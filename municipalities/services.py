@@ -18,11 +18,10 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.db.models import Count, Sum
 
+from changelog.models import ChangeSource, ChangeType, EntityType
+from changelog.services import change_log_record
 from municipalities import gazetteer
 from municipalities.models import CapitalSpend, Category, Municipality, PointMethod, Province
-from projects.models import Project
-from realtime.models import ChangeSource, ChangeType, EntityType
-from realtime.services import change_log_record
 
 REFERENCE_CSV = Path(__file__).resolve().parent / "data" / "municipalities.csv"
 REFERENCE_FIELDS = ("name", "province", "category", "seat", "website")
@@ -160,18 +159,17 @@ def municipality_refresh_totals(*, codes: Iterable[str] | None = None) -> int:
     queryset = Municipality.objects.all()
     if codes is not None:
         queryset = queryset.filter(code__in=list(codes))
+    # Through the reverse relation (`projects`), so that this module does not import the projects app, which
+    # sits above municipalities.
     totals = {
-        row["municipality_id"]: row
-        for row in (
-            Project.objects.filter(municipality__in=queryset)
-            .values("municipality_id")
-            .annotate(n=Count("id"), value=Sum("budget_allocated"))
-        )
+        pk: (count, value)
+        for pk, count, value in queryset.annotate(n=Count("projects"), value=Sum("projects__budget_allocated"))
+        .values_list("pk", "n", "value")
     }
     changed = 0
     for municipality in queryset:
-        row = totals.get(municipality.pk, {"n": 0, "value": None})
-        count, value = row["n"], row["value"] or Decimal("0")
+        count, value = totals[municipality.pk]
+        value = value or Decimal("0")
         if municipality.project_count != count or municipality.total_value != value:
             municipality.project_count, municipality.total_value = count, value
             municipality.save(update_fields=["project_count", "total_value", "updated_at"])

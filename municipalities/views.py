@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +12,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from bukaamanzi.http import HtmxHttpRequest
 from municipalities.models import Category, Municipality, Province
-from projects.models import Project, ProjectQuerySet, RedFlag, Status
+from projects.fragments import municipality_totals_context
+from projects.models import Project, RedFlag, Status
 from projects.views import filtered_results, map_config
 
 # Treasury's capital_v2 amount types, in words; an unknown code is shown as it is.
@@ -70,32 +71,16 @@ def _capital_table(municipality: Municipality) -> dict[str, object]:
     }
 
 
-def municipality_projects(municipality: Municipality) -> ProjectQuerySet:
-    """A municipality's projects; a district's page lists its local municipalities' projects too."""
-    if municipality.category == Category.DISTRICT:
-        return Project.objects.filter(Q(municipality=municipality) | Q(municipality__district=municipality))
-    return Project.objects.in_municipality(municipality)
-
-
-def municipality_totals(base: ProjectQuerySet) -> dict[str, object]:
-    """The totals fragment's figures (`totals`, `breakdown`); the page and the live push share them."""
-    totals = base.aggregate(projects=Count("pk"), value=Sum("budget_allocated"), spent=Sum("budget_spent"),
-                            fetched=Max("last_scraped_at"))
-    counts = dict(base.values_list("status").annotate(n=Count("pk")).order_by())
-    breakdown = [(value, label, counts.get(value, 0)) for value, label in Status.choices if counts.get(value)]
-    return {"totals": totals, "breakdown": breakdown}
-
-
 @vary_on_headers("HX-Request")
 def municipality_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
     municipality = get_object_or_404(Municipality.objects.select_related("district"), code=code.upper())
-    base = municipality_projects(municipality)
+    base = Project.objects.in_municipality(municipality)
     form, results, status = filtered_results(request, base)
     context = {"municipality": municipality, "form": form, **results, "results_url": request.path}
     if request.htmx:
         return render(request, "projects/fragments/results.html", context, status=status)
     context.update(
-        **municipality_totals(base),
+        **municipality_totals_context(municipality),
         has_demo=base.filter(is_demo=True).exists(),
         statuses=Status.choices, flags=RedFlag.choices,
         project_types=list(base.exclude(project_type="").order_by("project_type")

@@ -18,11 +18,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
+from changelog.admin import ReadOnlyAdminMixin, pretty_json
+from changelog.models import AdminAction, DataChangeLog, EntityType
 from projects.models import LOCKABLE_FIELDS, Budget, Project
 from projects.services import CorrectionError, project_correct, project_unlock_fields
-from realtime.admin import ReadOnlyAdminMixin, pretty_json
-from realtime.models import DataChangeLog, EntityType
-from reports.models import AdminAction
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise, StrPromise

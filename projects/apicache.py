@@ -22,8 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 
 from bukaamanzi.apitools import dumps, json_response
+from changelog.models import DataChangeLog
 from projects.models import Project
-from realtime.models import DataChangeLog
 
 CACHE_ALIAS = "api"
 

@@ -12,12 +12,12 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from changelog.models import ChangeSource, ChangeType, EntityType
+from changelog.services import ChangeEntry, change_log_record_many
 from municipalities.models import Municipality
 from municipalities.services import municipality_refresh_totals
 from projects.models import Project, Source, Status
 from projects.services import BudgetLine, project_upsert_from_source
-from realtime.models import ChangeSource, ChangeType, EntityType
-from realtime.services import change_log_record
 
 # (code, name, type, status, source status, allocated, spent, progress, start, end)
 DEMO_PROJECTS = [
@@ -80,16 +80,14 @@ def demo_data_load() -> int:
 def demo_data_remove() -> int:
     """Remove every demo project (the first real ingestion calls this). Returns how many were removed."""
     demo = list(Project.objects.filter(is_demo=True).select_related("municipality"))
-    for project in demo:
-        change_log_record(
-            entity_type=EntityType.PROJECT,
-            entity_id=project.pk,
-            change_type=ChangeType.DELETED,
-            source=ChangeSource.ETL_PIPELINE,
-            old_values={"name": project.name, "is_demo": True},
-            municipality_code=project.municipality_code,
-            project_id=project.pk,
+    change_log_record_many(entries=[
+        ChangeEntry(
+            entity_type=EntityType.PROJECT, entity_id=project.pk, change_type=ChangeType.DELETED,
+            source=ChangeSource.ETL_PIPELINE, old_values={"name": project.name, "is_demo": True},
+            municipality_code=project.municipality_code, project=project,
         )
+        for project in demo
+    ])
     codes = {p.municipality_code for p in demo if p.municipality_code}
     Project.objects.filter(pk__in=[p.pk for p in demo]).delete()
     municipality_refresh_totals(codes=codes)

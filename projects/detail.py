@@ -15,11 +15,11 @@ from typing import Any
 from django.db.models import Count, Exists, Window
 
 from bukaamanzi.prepared import PreparedValues
+from changelog.models import DataChangeLog, EntityType
 from projects.attribution import attribution_for
 from projects.maplayer import with_lng_lat
 from projects.models import Project
 from projects.schemas import ITEM_FIELDS, project_item
-from realtime.models import DataChangeLog, EntityType
 from reports.models import Report
 
 HISTORY_LIMIT = 50

@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.translation import gettext as _
 
+from changelog.models import ChangeType, DataChangeLog, EntityType
 from municipalities.models import Municipality
 from projects.history import change_sentences
 from projects.models import Project
-from realtime.models import ChangeType, DataChangeLog, EntityType
 from reports.models import Report
 
 FEED_SIZE = 50

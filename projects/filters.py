@@ -8,6 +8,7 @@ geometries with SRID 4326 here: no user-supplied spatial reference ever reaches 
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 from django import forms
@@ -109,11 +110,7 @@ class ProjectFilterForm(forms.Form):
         if data.get("province"):
             queryset = queryset.filter(municipality__province=data["province"])
         if data.get("municipality") is not None:
-            municipality = data["municipality"]
-            if municipality.category == "C":
-                queryset = queryset.filter(Q(municipality=municipality) | Q(municipality__district=municipality))
-            else:
-                queryset = queryset.filter(municipality=municipality)
+            queryset = queryset.in_municipality(data["municipality"])
         if data.get("status"):
             queryset = queryset.with_status(*data["status"])
         if data.get("project_type"):
@@ -153,8 +150,6 @@ def inside_box(box: Polygon) -> Q:
 
 
 def _uuid_q(value: str) -> Q:
-    import uuid
-
     try:
         return Q(pk=uuid.UUID(value))
     except ValueError:

@@ -16,8 +16,9 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from bukaamanzi.lib.money import format_zar
+from changelog.models import ChangeType, DataChangeLog, EntityType
 from projects.models import Project, Status
-from realtime.models import ChangeType, DataChangeLog, EntityType
 
 # Fields that say nothing to a resident (or are covered by another sentence).
 QUIET_FIELDS = {"raw_data", "skipped_locked", "source_api_id", "is_demo", "location", "content_hash"}
@@ -43,8 +44,6 @@ def _label(field: str) -> str:
 
 
 def _show(field: str, value: Any) -> str:
-    from projects.templatetags.project_pages import format_zar
-
     if value in (None, ""):
         return _("nothing")
     if field == "status":

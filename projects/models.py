@@ -1,10 +1,9 @@
-"""Water and sanitation projects and their budgets."""
+"""Water and sanitation projects and their budgets. `Status` (the vocabulary) lives in `bukaamanzi.lib.status`."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.contrib.gis.db import models
 from django.db.models import F, Q
@@ -12,21 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bukaamanzi.lib.sources import source_choices
-
-if TYPE_CHECKING:
-    from municipalities.models import Municipality
-
-
-class Status(models.TextChoices):
-    """One vocabulary for every source: the OC4IDS project stages, plus on hold and unknown."""
-
-    IDENTIFICATION = "identification", _("Identification")
-    PREPARATION = "preparation", _("Preparation")
-    IMPLEMENTATION = "implementation", _("Implementation")
-    COMPLETED = "completed", _("Completed")
-    CANCELLED = "cancelled", _("Cancelled")
-    ON_HOLD = "on_hold", _("On hold")
-    UNKNOWN = "unknown", _("Unknown")
+from bukaamanzi.lib.status import Status
+from municipalities.models import Category, Municipality
 
 
 class Source(models.TextChoices):
@@ -71,7 +57,10 @@ class ProjectQuerySet(models.QuerySet["Project"]):
     def real(self) -> ProjectQuerySet:
         return self.exclude(is_demo=True)
 
-    def in_municipality(self, municipality: Municipality | uuid.UUID) -> ProjectQuerySet:
+    def in_municipality(self, municipality: Municipality) -> ProjectQuerySet:
+        """The municipality's projects; a district's include its local municipalities' projects."""
+        if municipality.category == Category.DISTRICT:
+            return self.filter(Q(municipality=municipality) | Q(municipality__district=municipality))
         return self.filter(municipality=municipality)
 
     def with_status(self, *statuses: str) -> ProjectQuerySet:

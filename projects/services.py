@@ -18,9 +18,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
+from changelog.services import change_log_record, to_json_value
 from projects.models import LOCKABLE_FIELDS, Budget, Project
-from realtime.models import ChangeSource, ChangeType, EntityType
-from realtime.services import change_log_record, to_json_value
 
 # Fields a source may set; anything else on Project belongs to the site (locks, hashes, timestamps).
 SOURCE_FIELDS = (
@@ -111,7 +111,7 @@ def project_upsert_from_source(
             source=ChangeSource.ETL_PIPELINE,
             new_values={k: v for k, v in values.items() if k != "raw_data"},
             municipality_code=project.municipality_code,
-            project_id=project.pk,
+            project=project,
         )
         return UpsertOutcome(project=project, action="created", changed_fields=sorted(values))
 
@@ -151,7 +151,7 @@ def project_upsert_from_source(
             old_values=old,
             new_values={**new, **({"skipped_locked": skipped} if skipped else {})},
             municipality_code=project.municipality_code,
-            project_id=project.pk,
+            project=project,
         )
     return UpsertOutcome(
         project=project, action="updated" if (old or new) else "unchanged", changed_fields=sorted(new),
@@ -207,9 +207,6 @@ def _log_moderation(
     *, project: Project, action: str, moderator: str, reason: str, old: dict[str, Any], new: dict[str, Any],
     metadata: dict[str, Any],
 ) -> None:
-    # Imported here: reports depends on projects, so the moderation log model is reached lazily.
-    from reports.models import AdminAction
-
     AdminAction.objects.create(
         admin_name=moderator, target_type="project", target_id=str(project.pk), action=action, reason=reason,
         metadata={**metadata, "old": to_json_value(old), "new": to_json_value(new)},
@@ -224,7 +221,7 @@ def _log_moderation(
         old_values=old,
         new_values={**new, "action": action},
         municipality_code=project.municipality_code,
-        project_id=project.pk,
+        project=project,
     )
 
 

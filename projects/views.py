@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -11,15 +13,16 @@ from django.template import loader
 from django.views.decorators.vary import vary_on_headers
 
 from bukaamanzi.http import HtmxHttpRequest
+from bukaamanzi.lib.geo import SOUTH_AFRICA
+from bukaamanzi.lib.status import STATUS_SYMBOLS
+from changelog.models import DataChangeLog, EntityType
 from municipalities.models import Municipality, Province
 from projects.filters import ProjectFilterForm
+from projects.fragments import project_fragments_context
 from projects.models import Project, ProjectQuerySet, RedFlag, Status
-from realtime.models import DataChangeLog, EntityType
-from reports.models import Report
 
 PAGE_SIZE = 20
 HISTORY_SHOWN = 30
-REPORTS_SHOWN = 30
 
 
 def filter_choices() -> dict[str, object]:
@@ -64,11 +67,15 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def map_config(**fixed: str) -> dict[str, object]:
-    """What the map script needs, as data attributes: the tile URL is a setting so no CDN is hard-wired."""
+    """What the map script needs, as data attributes: the tile URL is a setting so no CDN is hard-wired, and the
+    South Africa box and the status symbols come from bukaamanzi.lib, so the script holds no copy of them."""
     return {
         "tiles": settings.MAP_TILE_URL,
         "attribution": settings.MAP_TILE_ATTRIBUTION,
         "fixed": "&".join(f"{key}={value}" for key, value in fixed.items()),
+        "box": SOUTH_AFRICA,
+        "bounds": json.dumps(SOUTH_AFRICA.leaflet_bounds()),
+        "symbols": json.dumps(STATUS_SYMBOLS, ensure_ascii=False),
     }
 
 
@@ -76,16 +83,13 @@ def project_detail(request: HttpRequest, pk: str) -> HttpResponse:
     project = get_object_or_404(
         Project.objects.select_related("municipality", "municipality__district").prefetch_related("budgets"), pk=pk
     )
-    reports = Report.objects.published().filter(project=project).prefetch_related("photos")
     history = (
         DataChangeLog.objects.filter(
             Q(entity_type=EntityType.PROJECT, entity_id=str(project.pk))
         ).order_by("-created_at", "-pk")[:HISTORY_SHOWN]
     )
     context = {
-        "project": project,
-        "reports": list(reports[:REPORTS_SHOWN]),
-        "report_count": reports.count(),
+        **project_fragments_context(project),
         "history": history,
         "map_config": map_config(),
     }

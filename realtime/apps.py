@@ -7,9 +7,6 @@ class RealtimeConfig(AppConfig):
     verbose_name = _("Realtime")
 
     def ready(self) -> None:
-        # Imported here, once the app registry is ready: the receivers read models.
-        from ingestion import signals as ingestion_signals
-        from realtime import receivers
-
-        ingestion_signals.run_changed.connect(receivers.run_changed, dispatch_uid="realtime-run-changed")
-        ingestion_signals.run_finished.connect(receivers.run_finished, dispatch_uid="realtime-run-finished")
+        # The apps below announce what happened through signals, because they may not import this app (it sits
+        # above them): see changelog.signals and ingestion.signals. Connected once, with fixed uids.
+        from realtime import receivers  # noqa: F401  (importing the module connects its receivers)

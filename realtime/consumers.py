@@ -22,8 +22,12 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from changelog.models import DataChangeLog
+from municipalities.models import Municipality
+from projects.models import Project
 from realtime import groups
 from realtime.protocol import ProtocolError, Request, Subscription, looks_like_uuid, parse
+from realtime.relay import match_values, wire_message
 
 logger = logging.getLogger(__name__)
 
@@ -311,8 +315,6 @@ _codes: dict[str, str] = {}
 
 @database_sync_to_async
 def _municipality_code_from_db(value: str) -> str | None:
-    from municipalities.models import Municipality
-
     lookup = {"pk": value} if looks_like_uuid(value) else {"code__iexact": value}
     return Municipality.objects.filter(**lookup).values_list("code", flat=True).first()
 
@@ -330,15 +332,11 @@ async def municipality_code(value: str) -> str | None:
 
 @database_sync_to_async
 def project_exists(project_id: str) -> bool:
-    from projects.models import Project
-
     return Project.objects.filter(pk=project_id).exists()
 
 
 @database_sync_to_async
 def latest_change_id() -> int:
-    from realtime.models import DataChangeLog
-
     return DataChangeLog.objects.aggregate(latest=Max("pk"))["latest"] or 0
 
 
@@ -347,9 +345,6 @@ def replay_rows(
     subscriptions: list[Subscription], last_id: int, limit: int
 ) -> tuple[list[tuple[int, dict[str, str], str]] | None, int]:
     """Changes after `last_id` that the subscriptions' groups carry, oldest first; None past `limit`."""
-    from realtime.models import DataChangeLog
-    from realtime.relay import match_values, wire_message
-
     latest = DataChangeLog.objects.aggregate(latest=Max("pk"))["latest"] or 0
     where = Q(pk__in=[])
     for sub in subscriptions:

@@ -23,8 +23,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from changelog.models import DataChangeLog
+from municipalities.models import Municipality
+from projects.fragments import municipality_totals_context, project_fragments_context
+from projects.models import Project
 from realtime.groups import html_home_group, html_municipality_group, html_project_group
-from realtime.models import DataChangeLog
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +75,6 @@ def _districts(codes: set[str]) -> dict[str, str]:
     """Municipality code -> its district's code, for the municipalities in a batch (one query)."""
     if not codes:
         return {}
-    from municipalities.models import Municipality
-
     return {
         code.upper(): district.upper()
         for code, district in Municipality.objects.filter(code__in=codes, district__isnull=False)
@@ -116,10 +117,6 @@ def _message(html: str) -> dict[str, Any]:
 def render_lists(project_ids: list[str], targets: dict[str, Target]) -> dict[str, str]:
     """For open home and municipality pages: the changed projects' rows (each page swaps in those it shows,
     by id) and, for a municipality, its totals. A rendering failure leaves that page to its next poll."""
-    from municipalities.models import Municipality
-    from municipalities.views import municipality_projects, municipality_totals
-    from projects.models import Project
-
     projects = list(
         Project.objects.select_related("municipality", "municipality__district").filter(pk__in=project_ids)
     )
@@ -130,7 +127,7 @@ def render_lists(project_ids: list[str], targets: dict[str, Target]) -> dict[str
             rows[(str(project.pk), language)] = render_to_string(ROW_FRAGMENT, {"project": project})
         return rows[(str(project.pk), language)]
 
-    municipalities: dict[str, Any] = {}
+    municipalities: dict[str, tuple[dict[str, Any], set[Any]] | None] = {}
     html: dict[str, str] = {}
     for group, target in targets.items():
         try:
@@ -139,44 +136,39 @@ def render_lists(project_ids: list[str], targets: dict[str, Target]) -> dict[str
                     html[group] = "".join(row(project, target.language) for project in projects)
                     continue
                 if target.key not in municipalities:
-                    municipality = Municipality.objects.filter(code=target.key).first()
-                    municipalities[target.key] = municipality and {
-                        "municipality": municipality, **municipality_totals(municipality_projects(municipality))
-                    }
-                context = municipalities[target.key]
-                if context is None:
+                    municipalities[target.key] = _municipality_page(target.key, project_ids)
+                found = municipalities[target.key]
+                if found is None:
                     continue
+                context, shown = found
                 html[group] = render_to_string(TOTALS_FRAGMENT, context) + "".join(
-                    row(project, target.language) for project in projects if _in_municipality(project, target.key)
+                    row(project, target.language) for project in projects if project.pk in shown
                 )
         except Exception:
             logger.exception("Could not render live list fragments for %s", group)
     return html
 
 
-def _in_municipality(project: Any, code: str) -> bool:
-    municipality = project.municipality
+def _municipality_page(code: str, project_ids: list[str]) -> tuple[dict[str, Any], set[Any]] | None:
+    """An open municipality page's totals context and which of the changed projects it lists (its own and,
+    for a district, its local municipalities'); None if there is no such municipality."""
+    municipality = Municipality.objects.filter(code=code).first()
     if municipality is None:
-        return False
-    return municipality.code.upper() == code or (
-        municipality.district is not None and municipality.district.code.upper() == code
-    )
+        return None
+    shown = set(Project.objects.filter(pk__in=project_ids).in_municipality(municipality).values_list("pk", flat=True))
+    return municipality_totals_context(municipality), shown
 
 
 def render_project(project_id: str, language: str) -> str | None:
     """The project's live fragments in `language`; None if the project is gone or a template fails (the JSON
     feed and the page itself are unaffected, so a rendering bug must not hold up the relay)."""
-    from projects.models import Project
-    from reports.models import Report
-
     project = (
         Project.objects.select_related("municipality").prefetch_related("budgets").filter(pk=project_id).first()
     )
     if project is None:
         return None
-    reports = Report.objects.published().filter(project=project).prefetch_related("photos")
-    context = {"project": project, "reports": reports, "report_count": reports.count()}
     try:
+        context = project_fragments_context(project)
         with translation.override(language):
             return "".join(render_to_string(name, context) for name in PROJECT_FRAGMENTS)
     except Exception:

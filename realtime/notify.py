@@ -1,8 +1,8 @@
 """Announcing a failing data source to every live connection (`system_error` in the realtime contract).
 
-Ingestion calls `system_error_send` when a source fails. It is best effort and never raises: the failure is
-already recorded in the ingestion run; this only tells open clients that data may be stale.
-"""
+Ingestion sends `run_failed` when a source fails; `realtime.receivers` calls `system_error_send`. It is best
+effort and never raises: the failure is already recorded in the ingestion run; this only tells open clients that
+data may be stale. """
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import contextvars
 import logging
 from dataclasses import dataclass
 
-from realtime.models import DataChangeLog
+from changelog.models import DataChangeLog
 
 logger = logging.getLogger("realtime")
 

@@ -1,9 +1,9 @@
 """The state of the data pipeline: each source's last run and breaker, and how complete the data is.
 
 One computation serves the API (`GET /api/v1/pipeline/status`), the pipeline status page and the live push to
-open copies of that page. Ingestion calls `pipeline_push` after a run changes state (queued, running, finished);
-it renders the panel here, in the writing process, so page consumers only forward HTML.
-"""
+open copies of that page. Ingestion sends `run_changed` after a run changes state (`realtime.receivers` calls
+`pipeline_push`) (queued, running, finished); it renders the panel here, in the writing process, so page
+consumers only forward HTML. """
 
 from __future__ import annotations
 

@@ -1,26 +1,39 @@
-"""Receivers of what the apps below announce (connected in `RealtimeConfig.ready`): ingestion runs update open
-pipeline pages, a failed run is announced as `system_error`, and push failures during a run are told once."""
+"""The receivers that connect the layers below to live clients (`RealtimeConfig.ready()` imports this module).
+
+Change-log rows committed (changelog) -> the relay; an ingestion run changed or ended (ingestion) -> the
+pipeline page, the `system_error` broadcast for a failed run, and one line if pushes failed during the run
+(`realtime/outage.py`). Each receiver is best effort and never raises: what it announces is already committed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.dispatch import receiver
+
+from changelog.signals import changes_committed
 from ingestion.models import IngestionRun, RunStatus
-from realtime import outage
-from realtime.notify import system_error_send
-from realtime.pipeline import pipeline_push
+from ingestion.signals import run_changed, run_finished
+from realtime import notify, outage, pipeline, relay
 
 
-def run_changed(*, run: IngestionRun, **kwargs: Any) -> None:
+@receiver(changes_committed, dispatch_uid="realtime.relay")
+def relay_committed_changes(sender: Any, **kwargs: Any) -> None:
+    relay.relay_after_commit()
+
+
+@receiver(run_changed, dispatch_uid="realtime.run_changed")
+def run_state_changed(sender: Any, *, run: IngestionRun, **kwargs: Any) -> None:
     if run.status == RunStatus.RUNNING:
         outage.window_open(f"Ingestion run {run.pk} of {run.source}")
-    pipeline_push()
+    pipeline.pipeline_push()
 
 
-def run_finished(*, run: IngestionRun, **kwargs: Any) -> None:
+@receiver(run_finished, dispatch_uid="realtime.run_finished")
+def run_ended(sender: Any, *, run: IngestionRun, **kwargs: Any) -> None:
     try:
-        pipeline_push()
+        pipeline.pipeline_push()
         if run.status in (RunStatus.FAILED, RunStatus.PARTIAL):
-            system_error_send(source=run.source, message=run.error or run.get_status_display())
+            notify.system_error_send(source=run.source, message=run.error or run.get_status_display())
     finally:
         outage.window_close()

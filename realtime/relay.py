@@ -1,9 +1,9 @@
 """The outbox relay: sends committed, unsent change-log rows to channel-layer groups, oldest first.
 
-Where it runs: after every transaction that wrote change-log rows commits (`realtime.services` schedules
-`relay_after_commit` with `transaction.on_commit`), in the web process, the django-q2 worker and management
-commands alike, and every minute from the `relay_sweep` task, which delivers rows left unsent while the channel
-layer was unreachable.
+Where it runs: after every transaction that wrote change-log rows commits (`changelog.services` sends
+`changes_committed` from `transaction.on_commit`; `realtime.receivers` calls `relay_after_commit`), in the web
+process, the django-q2 worker and management commands alike, and every minute from the `relay_sweep` task, which
+delivers rows left unsent while the channel layer was unreachable.
 
 Why it is safe to run from several processes at once: one relay at a time holds a database lock while it reads
 unsent rows, sends them and marks them sent (PostgreSQL: a transaction-scoped advisory lock plus
@@ -31,10 +31,10 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from changelog.models import DataChangeLog
 from realtime import fragments
 from realtime.groups import groups_for_change
 from realtime.layers import groups_listened
-from realtime.models import DataChangeLog
 from realtime.outage import push_failed
 
 logger = logging.getLogger(__name__)

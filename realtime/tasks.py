@@ -9,6 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from bukaamanzi.lib.schedules import MINUTES, PlannedSchedule
+from changelog.models import ChangeSource, ChangeType, EntityType
+from changelog.services import change_log_record
+from projects.models import Project
 from realtime import relay
 
 SWEEP_SCHEDULE_NAME = "realtime: relay sweep"
@@ -29,10 +32,6 @@ def relay_sweep() -> int:
 def project_progress_set(project_id: str, progress: str) -> str:
     """Set a project's progress through the project service path (model row and change-log row in one
     transaction), so the relay runs on commit inside the worker. Used by the end-to-end test and the bench."""
-    from projects.models import Project
-    from realtime.models import ChangeSource, ChangeType, EntityType
-    from realtime.services import change_log_record
-
     with transaction.atomic():
         project = Project.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=project_id)
         old = project.progress_percentage
@@ -46,6 +45,6 @@ def project_progress_set(project_id: str, progress: str) -> str:
             old_values={"progress_percentage": old},
             new_values={"progress_percentage": project.progress_percentage},
             municipality_code=project.municipality_code,
-            project_id=project.pk,
+            project=project,
         )
     return str(project.pk)

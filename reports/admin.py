@@ -27,11 +27,11 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from changelog.admin import ReadOnlyAdminMixin
+from changelog.models import AdminAction, DataChangeLog, EntityType
 from municipalities.admin import readonly_map
-from realtime.admin import ReadOnlyAdminMixin, pretty_json
-from realtime.models import DataChangeLog, EntityType
 from reports.admin_forms import LinkProjectForm, NoteForm, ReasonForm
-from reports.models import AdminAction, Contributor, Report, ReportPhoto, ReportVote
+from reports.models import Contributor, Report, ReportPhoto, ReportVote
 from reports.services import (
     ReportError,
     report_add_note,
@@ -388,33 +388,3 @@ class ReportVoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("report",)
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-
-@admin.register(AdminAction)
-class AdminActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "admin_name", "action", "target", "short_reason")
-    list_filter = ("action", "target_type")
-    search_fields = ("admin_name", "=target_id", "reason")
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    list_per_page = 100
-    fields = ("created_at", "admin_name", "action", "target", "reason", "metadata_pretty")
-    readonly_fields = fields
-
-    _TARGET_ADMIN = {"report": "admin:reports_report_change", "project": "admin:projects_project_change"}
-
-    @admin.display(description=_("target"), ordering="target_id")
-    def target(self, obj: AdminAction) -> SafeString | str:
-        url_name = self._TARGET_ADMIN.get(obj.target_type)
-        label = f"{obj.target_type} {obj.target_id}"
-        if url_name is None:
-            return label
-        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[obj.target_id]), label)
-
-    @admin.display(description=_("reason"))
-    def short_reason(self, obj: AdminAction) -> str:
-        return obj.reason if len(obj.reason) <= 80 else obj.reason[:79] + "…"
-
-    @admin.display(description=_("details"))
-    def metadata_pretty(self, obj: AdminAction) -> str:
-        return pretty_json(obj.metadata)

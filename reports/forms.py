@@ -15,11 +15,12 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from bukaamanzi.lib.geo import SOUTH_AFRICA
 from municipalities import gazetteer
 from projects.models import Project
 from reports.models import ReportType
 from reports.photos import MAX_PHOTOS
-from reports.services import SA_BOUNDS, in_south_africa
+from reports.services import in_south_africa
 
 REQUIRED = {"required": _("Please fill in this field.")}
 
@@ -57,12 +58,12 @@ class ReportForm(forms.Form):
     report_type = forms.ChoiceField(label=_("Type of report"), choices=ReportType.choices,
                                     error_messages={**REQUIRED, "invalid_choice": _("Please choose a type.")},
                                     widget=forms.RadioSelect)
-    latitude = forms.FloatField(label=_("Latitude"), required=False, min_value=SA_BOUNDS["min_lat"],
-                                max_value=SA_BOUNDS["max_lat"],
+    latitude = forms.FloatField(label=_("Latitude"), required=False, min_value=float(SOUTH_AFRICA.min_lat),
+                                max_value=float(SOUTH_AFRICA.max_lat),
                                 error_messages={"invalid": _("Latitude must be a number, for example -33.92.")},
                                 widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
-    longitude = forms.FloatField(label=_("Longitude"), required=False, min_value=SA_BOUNDS["min_lng"],
-                                 max_value=SA_BOUNDS["max_lng"],
+    longitude = forms.FloatField(label=_("Longitude"), required=False, min_value=float(SOUTH_AFRICA.min_lng),
+                                 max_value=float(SOUTH_AFRICA.max_lng),
                                  error_messages={"invalid": _("Longitude must be a number, for example 18.42.")},
                                  widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
     address = forms.CharField(label=_("Address or place"), required=False, max_length=500,
@@ -89,10 +90,12 @@ class ReportForm(forms.Form):
         self.project_obj = project
         self.location: Location | None = None
         self.fields["latitude"].error_messages["min_value"] = self.fields["latitude"].error_messages["max_value"] = (
-            _("The place must be in South Africa (latitude between -35 and -22).")
+            _("The place must be in South Africa (latitude between %(min)s and %(max)s).")
+            % {"min": SOUTH_AFRICA.min_lat, "max": SOUTH_AFRICA.max_lat}
         )
         self.fields["longitude"].error_messages["min_value"] = self.fields["longitude"].error_messages[
-            "max_value"] = _("The place must be in South Africa (longitude between 16.3 and 33).")
+            "max_value"] = _("The place must be in South Africa (longitude between %(min)s and %(max)s).") % {
+            "min": SOUTH_AFRICA.min_lng, "max": SOUTH_AFRICA.max_lng}
 
     @property
     def is_bot(self) -> bool:

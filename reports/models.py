@@ -1,9 +1,8 @@
-"""Community reports, their photos and votes, and the moderation log."""
+"""Community reports, their photos and votes (the moderation log is `changelog.AdminAction`)."""
 
 from __future__ import annotations
 
 from django.contrib.gis.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -121,25 +120,3 @@ class ReportVote(models.Model):
         verbose_name = _("vote")
         verbose_name_plural = _("votes")
         constraints = [models.UniqueConstraint(fields=["report", "voter_key"], name="vote_one_per_voter")]
-
-
-class AdminAction(models.Model):
-    """The moderation log: who did what to which row, and why. Written by services, never edited."""
-
-    admin_name = models.CharField(_("moderator"), max_length=150)
-    target_type = models.CharField(_("target type"), max_length=50)
-    target_id = models.CharField(_("target id"), max_length=64)
-    action = models.CharField(_("action"), max_length=50)
-    reason = models.TextField(_("reason"))
-    metadata = models.JSONField(_("details"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("moderation action")
-        verbose_name_plural = _("moderation actions")
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="adminaction_target_idx")]
-        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="adminaction_reason_required")]
-
-    def __str__(self) -> str:
-        return f"{self.admin_name}: {self.action} {self.target_type} {self.target_id}"

@@ -16,14 +16,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from bukaamanzi.lib.geo import SOUTH_AFRICA
+from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
+from changelog.services import change_log_record
 from projects.models import Project
-from realtime.models import ChangeSource, ChangeType, EntityType
-from realtime.services import change_log_record
-from reports.models import AdminAction, Contributor, Report, ReportPhoto, ReportStatus, ReportVote, VoteDirection
+from reports.models import Contributor, Report, ReportPhoto, ReportStatus, ReportVote, VoteDirection
 from reports.photos import MAX_PHOTOS, PhotoError, clean_photo
-
-# Mainland South Africa with its coastal waters; reports elsewhere are refused.
-SA_BOUNDS = {"min_lng": 16.3, "max_lng": 33.0, "min_lat": -35.0, "max_lat": -22.0}
 
 
 class ReportError(ValueError):
@@ -36,7 +34,8 @@ class ReportError(ValueError):
 
 
 def in_south_africa(lng: float, lat: float) -> bool:
-    return SA_BOUNDS["min_lng"] <= lng <= SA_BOUNDS["max_lng"] and SA_BOUNDS["min_lat"] <= lat <= SA_BOUNDS["max_lat"]
+    """Reports elsewhere are refused (the box: bukaamanzi.lib.geo)."""
+    return SOUTH_AFRICA.contains(lng=lng, lat=lat)
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def _log(report: Report, change_type: str, source: str, old: dict | None = None,
         old_values=old or {},
         new_values=new if new is not None else _public_fields(report),
         municipality_code=municipality_code,
-        project_id=report.project_id or "",
+        project=report.project,
     )
 
 

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 
 from bukaamanzi.prepared import PreparedValues
+from changelog.models import DataChangeLog, EntityType
 from projects.detail import _history_rows, _project_rows, _report_rows
 from projects.models import Budget, Project
 from projects.services import project_correct
-from realtime.models import DataChangeLog, EntityType
 from reports.models import Report
 from tests.factories import ProjectFactory, ReportFactory
 

@@ -118,11 +118,11 @@ def run_steps(arguments: argparse.Namespace) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from changelog.models import DataChangeLog
     from ingestion.models import IngestionRun
     from ingestion.services import ingestion_run_now
     from municipalities.models import Municipality
     from projects.models import Project
-    from realtime.models import DataChangeLog
 
     call_command("migrate", verbosity=0)
     call_command("load_municipalities", verbosity=0)

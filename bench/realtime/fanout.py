@@ -119,7 +119,7 @@ def run_driver(project: str, changes: int, interval: float, out: Path, burst: in
     django.setup()
     from django.db import transaction
 
-    from realtime.models import DataChangeLog
+    from changelog.models import DataChangeLog
     from realtime.tasks import project_progress_set
 
     commits: dict[int, float] = {}

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bukaamanzi.lib.schedules import DAILY, PlannedSchedule, next_daily
+from changelog.services import to_json_value
 from ingestion.loader import MunicipalityMatcher, ProjectItem, RunReport
 from ingestion.sources import municipal_money
 from ingestion.sources.base import Harvest, IngestionSource, json_files
@@ -34,7 +35,6 @@ from municipalities.services import (
     municipality_sync_from_source,
 )
 from projects.services import BudgetLine
-from realtime.services import to_json_value
 
 
 @dataclass

@@ -1,61 +1,28 @@
 """Display helpers for the resident pages: money, the budget chart, status symbols and the plain-word history.
 
 They live here (not in views) because the same fragments are rendered by the page, by HTMX responses and by
-live pushes, and each of those has only the project or report at hand.
+live pushes, and each of those has only the project or report at hand. The money format and the symbols are
+`bukaamanzi.lib`'s, shared with the history sentences and the map.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from bukaamanzi.lib.money import format_zar
 from bukaamanzi.lib.sources import source_info
+from bukaamanzi.lib.status import STATUS_SYMBOLS
 from projects.history import change_sentences
-from projects.models import Budget, Status
+from projects.models import Budget
 
 register = template.Library()
-
-# A symbol per status, so the map and the legend never rely on colour alone.
-# Keyed by the status value: templates pass the plain string stored on the project.
-STATUS_SYMBOLS: dict[str, str] = {
-    Status.IDENTIFICATION: "●",
-    Status.PREPARATION: "◆",
-    Status.IMPLEMENTATION: "▲",
-    Status.COMPLETED: "✓",
-    Status.CANCELLED: "✕",
-    Status.ON_HOLD: "Ⅱ",
-    Status.UNKNOWN: "?",
-}
-NBSP = "\u00a0"
-
-
-def format_zar(value: object, style: str = "") -> str:
-    """Rand with spaces between thousands (the South African style); 'short' gives R1.2m / R340k for labels."""
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return "—"
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    if style == "short":
-        for size, suffix in ((Decimal("1e9"), "bn"), (Decimal("1e6"), "m"), (Decimal("1e3"), "k")):
-            if amount >= size:
-                return f"{sign}R{(amount / size).quantize(Decimal('0.1'), ROUND_HALF_UP)}{suffix}"
-        return f"{sign}R{amount.quantize(Decimal('1'), ROUND_HALF_UP)}"
-    whole = amount.quantize(Decimal("1"), ROUND_HALF_UP)
-    if amount == amount.to_integral_value():
-        text = f"{int(whole):,}".replace(",", NBSP)
-    else:
-        cents = amount.quantize(Decimal("0.01"), ROUND_HALF_UP)
-        text = f"{cents:,.2f}".replace(",", NBSP)
-    return f"{sign}R{NBSP}{text}"
-
 
 @register.filter
 def zar(value: object, style: str = "") -> str:
@@ -190,9 +157,6 @@ def source_credit(source: str) -> str:
 @register.filter
 def timeline(project: object) -> dict[str, object] | None:
     """How far through its planned time a project is, in words and as a share (None without both dates)."""
-    from django.utils import timezone
-    from django.utils.translation import ngettext
-
     start, end = getattr(project, "start_date", None), getattr(project, "end_date", None)
     if not start or not end or end <= start:
         return None

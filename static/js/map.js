@@ -15,9 +15,10 @@
     L.Icon.Default.mergeOptions({iconUrl: script.dataset.markerIcon, iconRetinaUrl: script.dataset.markerIconRetina,
                                  shadowUrl: script.dataset.markerShadow});
   }
-  var SA = [[-35, 16.3], [-22, 33]];
-  var SYMBOLS = {identification: "●", preparation: "◆", implementation: "▲", completed: "✓",
-                 cancelled: "✕", on_hold: "Ⅱ", unknown: "?"};
+  // The South Africa box and the status symbols come from the page (data-bounds, data-symbols), which takes
+  // them from bukaamanzi/lib: the script keeps no copy that could disagree.
+  function southAfrica(el) { return JSON.parse(el.dataset.bounds); }
+  function symbols(el) { return JSON.parse(el.dataset.symbols || "{}"); }
 
   function baseMap(el) {
     var fallback = el.querySelector(".map-fallback");
@@ -61,8 +62,9 @@
       var c = el.dataset.center.split(",").map(Number);
       map.setView(c, Number(el.dataset.zoom || 9));
     } else {
-      map.fitBounds(SA);
+      map.fitBounds(southAfrica(el));
     }
+    var SYMBOLS = symbols(el);
 
     function draw(collection) {
       layer.clearLayers();
@@ -144,7 +146,7 @@
     }
     if (!fromInputs()) {
       if (el.dataset.lat) { map.setView([Number(el.dataset.lat), Number(el.dataset.lng)], 13); }
-      else { map.fitBounds(SA); }
+      else { map.fitBounds(southAfrica(el)); }
     }
     map.on("click", function (event) {
       lat.value = event.latlng.lat.toFixed(6);

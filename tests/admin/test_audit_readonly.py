@@ -5,19 +5,18 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from changelog.models import AdminAction, DataChangeLog
 from ingestion.models import IngestionRun
-from realtime.models import DataChangeLog
-from reports.models import AdminAction
 
 pytestmark = pytest.mark.django_db
 
 
 def make_rows() -> dict[str, object]:
     return {
-        "reports_adminaction": AdminAction.objects.create(
+        "changelog_adminaction": AdminAction.objects.create(
             admin_name="thandeka", target_type="report", target_id="1", action="flag", reason="abusive"
         ),
-        "realtime_datachangelog": DataChangeLog.objects.create(
+        "changelog_datachangelog": DataChangeLog.objects.create(
             entity_type="report", entity_id="1", change_type="updated", source="admin_action",
             new_values={"status": "flagged"},
         ),
@@ -25,7 +24,7 @@ def make_rows() -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("model", ["reports_adminaction", "realtime_datachangelog", "ingestion_ingestionrun"])
+@pytest.mark.parametrize("model", ["changelog_adminaction", "changelog_datachangelog", "ingestion_ingestionrun"])
 def test_audit_rows_cannot_be_added_changed_or_deleted_through_the_admin(superuser_client, model: str) -> None:
     row = make_rows()[model]
     before = {k: v for k, v in row.__dict__.items() if not k.startswith("_")}
@@ -51,8 +50,8 @@ def test_audit_rows_cannot_be_added_changed_or_deleted_through_the_admin(superus
 
 
 def test_a_moderator_reads_the_audit_trail_but_cannot_change_it(moderator_client) -> None:
-    row = make_rows()["reports_adminaction"]
-    url = reverse("admin:reports_adminaction_change", args=[row.pk])
+    row = make_rows()["changelog_adminaction"]
+    url = reverse("admin:changelog_adminaction_change", args=[row.pk])
     assert moderator_client.get(url).status_code == 200
     assert moderator_client.post(url, {"reason": "rewritten"}).status_code == 403
-    assert moderator_client.get(reverse("admin:reports_adminaction_delete", args=[row.pk])).status_code == 403
+    assert moderator_client.get(reverse("admin:changelog_adminaction_delete", args=[row.pk])).status_code == 403

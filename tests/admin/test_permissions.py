@@ -6,15 +6,15 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from reports.models import AdminAction
+from changelog.models import AdminAction
 from tests.factories import ReportFactory, municipality
 
 pytestmark = pytest.mark.django_db
 
 MODERATOR_PERMISSIONS = {
     "reports.view_report", "reports.change_report", "reports.view_reportphoto", "reports.view_contributor",
-    "reports.view_adminaction", "projects.view_project", "projects.change_project", "projects.view_budget",
-    "municipalities.view_municipality", "realtime.view_datachangelog", "ingestion.view_ingestionrun",
+    "changelog.view_adminaction", "projects.view_project", "projects.change_project", "projects.view_budget",
+    "municipalities.view_municipality", "changelog.view_datachangelog", "ingestion.view_ingestionrun",
 }
 
 
@@ -27,8 +27,8 @@ def test_the_moderator_group_has_exactly_the_moderation_permissions() -> None:
 
 def test_a_moderator_reaches_the_moderation_pages(moderator_client) -> None:
     report = ReportFactory()
-    for name in ("reports_report_changelist", "projects_project_changelist", "reports_adminaction_changelist",
-                 "realtime_datachangelog_changelist", "ingestion_ingestionrun_changelist",
+    for name in ("reports_report_changelist", "projects_project_changelist", "changelog_adminaction_changelist",
+                 "changelog_datachangelog_changelist", "ingestion_ingestionrun_changelist",
                  "municipalities_municipality_changelist"):
         assert moderator_client.get(reverse(f"admin:{name}")).status_code == 200, name
     assert moderator_client.get(reverse("admin:reports_report_change", args=[report.pk])).status_code == 200

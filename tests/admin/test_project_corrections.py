@@ -8,10 +8,9 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from changelog.models import AdminAction, DataChangeLog
 from projects.models import Project
 from projects.services import project_upsert_from_source
-from realtime.models import DataChangeLog
-from reports.models import AdminAction
 from tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.urls import reverse
 
-from realtime.models import DataChangeLog
-from reports.models import AdminAction, Report, ReportPhoto, ReportStatus, ReportType
+from changelog.models import AdminAction, DataChangeLog
+from reports.models import Report, ReportPhoto, ReportStatus, ReportType
 from tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ QUEUE_VIEWS = [
     {"report_type__exact": "issue", "p": "3"}, {"created_at__year": "2026"},
 ]
 OTHER_LISTS = [
-    "admin:reports_adminaction_changelist", "admin:realtime_datachangelog_changelist",
+    "admin:changelog_adminaction_changelist", "admin:changelog_datachangelog_changelist",
     "admin:projects_project_changelist", "admin:reports_reportphoto_changelist",
 ]
 

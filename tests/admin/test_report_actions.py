@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from realtime.models import DataChangeLog
-from reports.models import AdminAction, Report, ReportStatus
+from changelog.models import AdminAction, DataChangeLog
+from reports.models import Report, ReportStatus
 from tests.admin.conftest import run_action
 from tests.factories import ProjectFactory, ReportFactory
 

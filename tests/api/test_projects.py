@@ -5,9 +5,9 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
+from changelog.models import ChangeSource, ChangeType, EntityType
+from changelog.services import change_log_record
 from projects.models import Budget, Source, Status
-from realtime.models import ChangeSource, ChangeType, EntityType
-from realtime.services import change_log_record
 from tests.api.conftest import fields, ids
 from tests.factories import ContributorFactory, ProjectFactory, ReportFactory, municipality
 
@@ -97,7 +97,7 @@ def test_detail_has_budgets_per_year_and_phase_flags_attribution_and_history(api
                           amount=Decimal("1000000.00"), source="municipal_money")
     change_log_record(entity_type=EntityType.PROJECT, entity_id=project.pk, change_type=ChangeType.UPDATED,
                       source=ChangeSource.ETL_PIPELINE, old_values={"status": "preparation"},
-                      new_values={"status": "implementation"}, project_id=project.pk)
+                      new_values={"status": "implementation"}, project=project)
     body = api.get(f"/api/v1/projects/{project.pk}").json()
     assert [year["financial_year"] for year in body["budgets"]] == ["2023/2024", "2024/2025"]
     assert body["budgets"][0]["phases"][0] == {"budget_type": "Audited Outcome", "amount": "1500000.00",

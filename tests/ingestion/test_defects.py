@@ -8,11 +8,11 @@ import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
 
+from changelog.models import DataChangeLog
 from ingestion.models import IngestionRun, RunStatus, SourceCircuit
 from ingestion.services import ingestion_run_now
 from municipalities.models import CapitalSpend, Municipality
 from projects.models import Project
-from realtime.models import DataChangeLog
 from tests.ingestion.pipeline_support import FIXTURES, SourceServer, source_server, treasury_routes
 from tests.ingestion.runs import ingest_from_files, treasury_saved_responses
 

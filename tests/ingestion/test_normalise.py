@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from bukaamanzi.lib.status import STATUS_VOCABULARY
 from ingestion.normalise import (
-    STATUS_VOCABULARY,
     Coordinates,
     NormalisationError,
     clean_coordinates,

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from changelog.models import DataChangeLog
 from ingestion.models import IngestionRun, RunStatus
 from ingestion.services import ingestion_run_now
 from municipalities.models import Municipality
 from projects.models import Project
-from realtime.models import DataChangeLog
 from tests.ingestion.pipeline_support import PMD, Reply, SourceServer, dws_routes, fixture_bytes, source_server
 
 __all__ = ["source_server"]

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from changelog.models import DataChangeLog, EntityType
 from ingestion.models import IngestionRun, RunStatus, SourceCircuit
 from ingestion.services import ingestion_run_now, ingestion_start_run
 from municipalities.models import CapitalSpend, Municipality
 from projects.models import Budget, Project
-from realtime.models import DataChangeLog, EntityType
 from tests.ingestion.pipeline_support import (
     CAPITAL,
     GEOGRAPHY,

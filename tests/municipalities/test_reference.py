@@ -1,9 +1,9 @@
 import pytest
 from django.core.management import call_command
 
+from changelog.models import DataChangeLog
 from municipalities.models import Category, Municipality, PointMethod
 from municipalities.services import municipality_load_reference, municipality_locate_points
-from realtime.models import DataChangeLog
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,14 @@
 import datetime as dt
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from django.utils import timezone
 
+from bukaamanzi.lib.geo import SOUTH_AFRICA
+from bukaamanzi.lib.status import STATUS_SYMBOLS, Status
 from tests.factories import ProjectFactory, municipality
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +109,12 @@ def test_home_makes_the_same_number_of_queries_for_many_projects(client, django_
     ProjectFactory.create_batch(60, municipality=municipality("ETH"))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/")
+
+
+def test_the_map_takes_the_south_africa_box_and_the_status_symbols_from_the_page(client) -> None:
+    page = BeautifulSoup(client.get("/").content.decode(), "html.parser")
+    element = page.find(id="project-map")
+    assert json.loads(element["data-bounds"]) == SOUTH_AFRICA.leaflet_bounds() == [[-35, 16], [-22, 33]]
+    assert json.loads(element["data-symbols"]) == STATUS_SYMBOLS and set(STATUS_SYMBOLS) == set(Status.values)
+    script = (Path(__file__).resolve().parents[2] / "static" / "js" / "map.js").read_text()
+    assert "16.3" not in script and "identification" not in script  # no copy left in the script

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from bukaamanzi.lib.geo import SOUTH_AFRICA
 from reports.models import Contributor, Report
 from tests.factories import ProjectFactory
 
@@ -107,3 +108,12 @@ def test_bad_email_is_reported_on_the_email_field(client) -> None:
     response = client.post("/reports/new/", valid(email="not-an-email"))
     assert response.status_code == 400
     assert 'id="id_email_error"' in response.content.decode()
+
+
+def test_the_form_refuses_a_place_outside_the_south_africa_box_and_its_inputs_carry_the_same_box(client) -> None:
+    html = client.get("/reports/new/").content.decode()
+    assert f'min="{SOUTH_AFRICA.min_lng}" max="{SOUTH_AFRICA.max_lng}"' in html
+    assert f'min="{SOUTH_AFRICA.min_lat}" max="{SOUTH_AFRICA.max_lat}"' in html
+    response = client.post("/reports/new/", {"title": "Leak", "description": "Water everywhere.",
+                                             "report_type": "issue", "latitude": "-30", "longitude": "15.9"})
+    assert "longitude between 16 and 33" in response.content.decode()

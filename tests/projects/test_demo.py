@@ -42,7 +42,7 @@ def test_pages_showing_demo_data_say_so(client: Client) -> None:
 
 
 def test_removing_demo_data_logs_each_removal_and_updates_totals() -> None:
-    from realtime.models import DataChangeLog
+    from changelog.models import DataChangeLog
 
     demo_data_load()
     removed = demo_data_remove()

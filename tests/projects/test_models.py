@@ -51,8 +51,8 @@ def test_red_flags_follow_budget_dates_and_status() -> None:
 
 
 def test_an_amount_sent_again_in_another_notation_is_not_a_change() -> None:
+    from changelog.models import DataChangeLog
     from projects.services import project_upsert_from_source
-    from realtime.models import DataChangeLog
 
     values = {"name": "Pipe", "progress_percentage": Decimal("5.00"), "budget_allocated": Decimal("100.00")}
     project_upsert_from_source(source="dws", external_id="N-1", values=values)

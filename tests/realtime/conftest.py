@@ -14,8 +14,8 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from bukaamanzi.asgi import application
+from changelog.models import DataChangeLog
 from realtime.consumers import _ConnectionCount
-from realtime.models import DataChangeLog
 
 HEADERS = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
 

@@ -202,7 +202,7 @@ async def test_change_made_while_redis_is_down_arrives_once_redis_is_back(site: 
         # The worker commits the change; its relay cannot reach Redis and leaves the row unsent.
         await asyncio.to_thread(
             wait_until,
-            lambda: site.manage("shell", "-c", "from realtime.models import DataChangeLog as D;"
+            lambda: site.manage("shell", "-c", "from changelog.models import DataChangeLog as D;"
                                 "print(D.objects.unsent().count())").endswith("1"),
             "the change made while Redis was down was not committed and kept unsent",
         )
@@ -216,7 +216,7 @@ async def test_change_made_while_redis_is_down_arrives_once_redis_is_back(site: 
         ids = [m["id"] for m in before + after]
         assert len(ids) == len(set(ids))
         assert ids == sorted(ids)
-        assert site.manage("shell", "-c", "from realtime.models import DataChangeLog as D;"
+        assert site.manage("shell", "-c", "from changelog.models import DataChangeLog as D;"
                            "print(D.objects.unsent().count())").endswith("0")
     finally:
         await client.close()

@@ -10,10 +10,10 @@ from bs4 import BeautifulSoup
 from channels.db import database_sync_to_async
 from django.test import Client
 
+from changelog.models import DataChangeLog
 from projects.models import Project
 from realtime import fragments, relay
 from realtime.groups import html_project_group
-from realtime.models import DataChangeLog
 from realtime.tasks import project_progress_set
 from reports.models import Report
 from reports.services import report_flag, report_submit
@@ -84,6 +84,28 @@ def test_new_report_appears_and_a_flagged_report_disappears_from_an_open_page() 
     assert "Trench left open" in with_report
     assert element(without_report, f"report-{report_id}") is None
     assert element(without_report, "project-reports") is not None
+
+
+def test_live_push_of_a_project_with_many_reports_lists_as_many_reports_as_the_page() -> None:
+    project = ProjectFactory()
+    for number in range(35):
+        report_submit(title=f"Report {number}", description="Still no water.", report_type="issue",
+                      lng=18.43, lat=-33.93, project=project)
+    relay.relay_pending()
+
+    async def scenario() -> str:
+        page = await connect(f"/ws/live/project/{project.pk}?lang=en")
+        await change_progress(project, "70")
+        html = await page.receive_from(timeout=3)
+        await page.disconnect()
+        return html
+
+    pushed = async_to_sync(scenario)()
+    page = Client().get(f"/projects/{project.pk}/").content.decode()
+    on_page = BeautifulSoup(page, "html.parser").select("#project-reports article.report")
+    in_push = BeautifulSoup(pushed, "html.parser").select("#project-reports article.report")
+    assert len(on_page) == 30
+    assert [a["id"] for a in in_push] == [a["id"] for a in on_page]
 
 
 def test_page_in_another_language_gets_fragments_in_that_language_only() -> None:

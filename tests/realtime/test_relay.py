@@ -13,8 +13,8 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from changelog.models import DataChangeLog
 from realtime import relay
-from realtime.models import DataChangeLog
 from realtime.tasks import project_progress_set
 from tests.factories import ProjectFactory
 

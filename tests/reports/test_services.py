@@ -3,8 +3,8 @@ import io
 import pytest
 from PIL import Image
 
-from realtime.models import DataChangeLog
-from reports.models import AdminAction, ReportStatus
+from changelog.models import AdminAction, DataChangeLog
+from reports.models import ReportStatus
 from reports.services import (
     DuplicateVote,
     PhotoUpload,

@@ -1,8 +1,14 @@
-"""The change log: audit trail, project history, replay buffer and outbox for live updates."""
+"""The bottom of the house: the change log and the moderation log, which every domain app writes.
+
+This app imports no other app of the project (only Django and `bukaamanzi.lib`), so that every app can
+import it without a cycle. Both tables were created by `realtime` and `reports` and keep their names
+(`Meta.db_table`): moving a model between apps then needs no data copy on SpatiaLite or PostGIS.
+"""
 
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -34,6 +40,9 @@ class DataChangeLogQuerySet(models.QuerySet["DataChangeLog"]):
 
 
 class DataChangeLog(models.Model):
+    """Audit trail, project history, replay buffer and outbox for live updates. Written by
+    `changelog.services` only."""
+
     entity_type = models.CharField(_("entity type"), max_length=20, choices=EntityType.choices)
     entity_id = models.CharField(_("entity id"), max_length=64)
     # The municipality code and project the change belongs to, so the relay can address groups without
@@ -55,6 +64,7 @@ class DataChangeLog(models.Model):
     objects = DataChangeLogQuerySet.as_manager()
 
     class Meta:
+        db_table = "realtime_datachangelog"  # created by the realtime app; kept so that the move copied nothing
         verbose_name = _("data change")
         verbose_name_plural = _("data changes")
         ordering = ["-pk"]
@@ -71,3 +81,26 @@ class DataChangeLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.change_type} {self.entity_type} {self.entity_id}"
+
+
+class AdminAction(models.Model):
+    """The moderation log: who did what to which row, and why. Written by services, never edited."""
+
+    admin_name = models.CharField(_("moderator"), max_length=150)
+    target_type = models.CharField(_("target type"), max_length=50)
+    target_id = models.CharField(_("target id"), max_length=64)
+    action = models.CharField(_("action"), max_length=50)
+    reason = models.TextField(_("reason"))
+    metadata = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "reports_adminaction"  # created by the reports app; kept so that the move copied nothing
+        verbose_name = _("moderation action")
+        verbose_name_plural = _("moderation actions")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="adminaction_target_idx")]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="adminaction_reason_required")]
+
+    def __str__(self) -> str:
+        return f"{self.admin_name}: {self.action} {self.target_type} {self.target_id}"

@@ -1,4 +1,4 @@
-"""The change log in the admin: read-only for everyone, superusers included.
+"""The change log and the moderation log in the admin: read-only for everyone, superusers included.
 
 `ReadOnlyAdminMixin` is shared by every admin whose rows only services may write (audit rows, ingestion runs,
 rows that come from the sources), so that nothing reaches public data or the audit trail around a service.
@@ -11,10 +11,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from realtime.models import DataChangeLog
+from changelog.models import AdminAction, DataChangeLog
 
 
 class ReadOnlyAdminMixin:
@@ -62,3 +64,33 @@ class DataChangeLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("new values"))
     def new_values_pretty(self, obj: DataChangeLog) -> str:
         return pretty_json(obj.new_values)
+
+
+@admin.register(AdminAction)
+class AdminActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "admin_name", "action", "target", "short_reason")
+    list_filter = ("action", "target_type")
+    search_fields = ("admin_name", "=target_id", "reason")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    list_per_page = 100
+    fields = ("created_at", "admin_name", "action", "target", "reason", "metadata_pretty")
+    readonly_fields = fields
+
+    _TARGET_ADMIN = {"report": "admin:reports_report_change", "project": "admin:projects_project_change"}
+
+    @admin.display(description=_("target"), ordering="target_id")
+    def target(self, obj: AdminAction) -> SafeString | str:
+        url_name = self._TARGET_ADMIN.get(obj.target_type)
+        label = f"{obj.target_type} {obj.target_id}"
+        if url_name is None:
+            return label
+        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[obj.target_id]), label)
+
+    @admin.display(description=_("reason"))
+    def short_reason(self, obj: AdminAction) -> str:
+        return obj.reason if len(obj.reason) <= 80 else obj.reason[:79] + "…"
+
+    @admin.display(description=_("details"))
+    def metadata_pretty(self, obj: AdminAction) -> str:
+        return pretty_json(obj.metadata)

@@ -1,0 +1,36 @@
+"""The South Africa bounding box: the one definition for ingestion, the report form, the map and Leaflet.
+
+A generous box around mainland South Africa (Cape Agulhas -34.83, Pafuri -22.13, Orange River mouth 16.45 E,
+Kosi Bay 32.89 E). It also covers Lesotho, Eswatini and slivers of neighbours: it catches the common errors
+(0/0, swapped or unsigned values, points in Europe), not every misplaced point; a boundary check belongs to the
+spatial database. Earlier copies disagreed on the western edge (16.0 and 16.3); both hold the Orange River
+mouth, and 16.0 keeps the margin the other edges have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    min_lng: Decimal
+    min_lat: Decimal
+    max_lng: Decimal
+    max_lat: Decimal
+
+    def contains(self, *, lng: float | Decimal, lat: float | Decimal) -> bool:
+        """Edges included. Decimal compares exactly with floats, so a float just outside is outside."""
+        return self.min_lng <= lng <= self.max_lng and self.min_lat <= lat <= self.max_lat
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """(min lng, min lat, max lng, max lat): GeoDjango's and django-leaflet's order."""
+        return float(self.min_lng), float(self.min_lat), float(self.max_lng), float(self.max_lat)
+
+    def leaflet_bounds(self) -> list[list[float]]:
+        """[[south, west], [north, east]]: what Leaflet's fitBounds takes."""
+        return [[float(self.min_lat), float(self.min_lng)], [float(self.max_lat), float(self.max_lng)]]
+
+
+SOUTH_AFRICA = BoundingBox(min_lng=Decimal("16"), min_lat=Decimal("-35"), max_lng=Decimal("33"), max_lat=Decimal("-22"))
