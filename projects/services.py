@@ -254,11 +254,6 @@ def project_correct(*, project: Project, values: Mapping[str, Any], moderator: s
     return project
 
 
-def project_lock_field(*, project: Project, field_name: str, value: Any, moderator: str, reason: str) -> Project:
-    """A moderator corrects one field and locks it against ingestion; the change is logged as an admin action."""
-    return project_correct(project=project, values={field_name: value}, moderator=moderator, reason=reason)
-
-
 @transaction.atomic
 def project_unlock_fields(
     *, project: Project, field_names: Iterable[str], moderator: str, reason: str
@@ -280,7 +275,3 @@ def project_unlock_fields(
         old={"locked_fields": old_locked}, new={"locked_fields": project.locked_fields}, metadata={"fields": names},
     )
     return project
-
-
-def project_unlock_field(*, project: Project, field_name: str, moderator: str, reason: str) -> Project:
-    return project_unlock_fields(project=project, field_names=[field_name], moderator=moderator, reason=reason)

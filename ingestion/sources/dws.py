@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Final, TypeVar
 from urllib.parse import urljoin
 
+import chompjs
 from bs4 import BeautifulSoup, Tag
 
 from ingestion.normalise import (
@@ -590,7 +591,12 @@ def parse_callback_envelope(text: str) -> CallbackResponse:
     payload = payload.strip()
     if not payload.startswith("/*DX*/("):
         raise SourceFormatError(f"callback response without the DevExpress '/*DX*/(' envelope: {payload[:60]!r}")
-    literal = _JsLiteralReader(payload, len("/*DX*/(")).read_value()
+    try:
+        # The envelope is a JavaScript object literal (single quotes, unquoted keys), not JSON: chompjs reads
+        # such literals out of scraped pages, so this parser keeps no JavaScript reader of its own.
+        literal = chompjs.parse_js_object(payload[len("/*DX*/(") :])
+    except ValueError as error:
+        raise SourceFormatError(f"DevExpress callback envelope is not a readable object: {error}") from error
     if not isinstance(literal, dict):
         raise SourceFormatError("DevExpress callback envelope is not an object")
     if literal.get("generalError"):
@@ -601,119 +607,6 @@ def parse_callback_envelope(text: str) -> CallbackResponse:
     if not isinstance(result, str):
         raise SourceFormatError(f"DevExpress callback without an HTML 'result' (keys: {sorted(literal)})")
     return CallbackResponse(html=result, event_validation=event_validation)
-
-
-JsValue = str | int | float | bool | None | list["JsValue"] | dict[str, "JsValue"]
-
-_JS_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
-_JS_NUMBER: Final = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-_JS_WORD: Final = re.compile(r"[A-Za-z_$][\w$]*")
-_JS_WORDS: Final[dict[str, JsValue]] = {"true": True, "false": False, "null": None, "undefined": None}
-
-
-class _JsLiteralReader:
-    """Reads the JavaScript object literal DevExpress returns: single-quoted strings and unquoted keys are not
-    JSON, and the HTML inside 'result' is escaped JavaScript-style (\\', \\/, \\n, \\uXXXX)."""
-
-    def __init__(self, text: str, position: int) -> None:
-        self.text, self.position = text, position
-
-    def _fail(self, expected: str) -> SourceFormatError:
-        excerpt = self.text[self.position : self.position + 40]
-        return SourceFormatError(f"unreadable DevExpress callback: expected {expected} at {excerpt!r}")
-
-    def _skip_space(self) -> None:
-        while self.position < len(self.text) and self.text[self.position].isspace():
-            self.position += 1
-
-    def _peek(self) -> str:
-        self._skip_space()
-        return self.text[self.position] if self.position < len(self.text) else ""
-
-    def _expect(self, character: str) -> None:
-        if self._peek() != character:
-            raise self._fail(repr(character))
-        self.position += 1
-
-    def read_value(self) -> JsValue:
-        character = self._peek()
-        if character == "{":
-            return self._read_object()
-        if character == "[":
-            return self._read_array()
-        if character in "'\"":
-            return self._read_string()
-        if match := _JS_NUMBER.match(self.text, self.position):
-            self.position = match.end()
-            number = match[0]
-            return float(number) if any(mark in number for mark in ".eE") else int(number)
-        if (match := _JS_WORD.match(self.text, self.position)) and match[0] in _JS_WORDS:
-            self.position = match.end()
-            return _JS_WORDS[match[0]]
-        raise self._fail("a value")
-
-    def _read_object(self) -> dict[str, JsValue]:
-        self._expect("{")
-        result: dict[str, JsValue] = {}
-        while self._peek() != "}":
-            if self._peek() in "'\"":
-                key = self._read_string()
-            elif match := _JS_WORD.match(self.text, self.position):
-                key, self.position = match[0], match.end()
-            else:
-                raise self._fail("an object key")
-            self._expect(":")
-            result[key] = self.read_value()
-            if self._peek() == ",":
-                self.position += 1
-            elif self._peek() != "}":
-                raise self._fail("',' or '}'")
-        self.position += 1
-        return result
-
-    def _read_array(self) -> list[JsValue]:
-        self._expect("[")
-        result: list[JsValue] = []
-        while self._peek() != "]":
-            if self._peek() == ",":  # an elision: [a,,b]
-                result.append(None)
-                self.position += 1
-                continue
-            result.append(self.read_value())
-            if self._peek() == ",":
-                self.position += 1
-            elif self._peek() != "]":
-                raise self._fail("',' or ']'")
-        self.position += 1
-        return result
-
-    def _read_string(self) -> str:
-        quote = self.text[self.position]
-        self.position += 1
-        parts: list[str] = []
-        while self.position < len(self.text):
-            character = self.text[self.position]
-            if character == quote:
-                self.position += 1
-                # Surrogate pairs arrive as two \uXXXX escapes; join them into one character.
-                return "".join(parts).encode("utf-16", "surrogatepass").decode("utf-16")
-            if character == "\\":
-                self.position += 1
-                escaped = self.text[self.position : self.position + 1]
-                if escaped in ("u", "x"):
-                    width = 4 if escaped == "u" else 2
-                    digits = self.text[self.position + 1 : self.position + 1 + width]
-                    if not re.fullmatch(rf"[0-9a-fA-F]{{{width}}}", digits):
-                        raise self._fail(f"\\{escaped} escape")
-                    parts.append(chr(int(digits, 16)))
-                    self.position += 1 + width
-                    continue
-                parts.append(_JS_ESCAPES.get(escaped, escaped))
-                self.position += 1
-                continue
-            parts.append(character)
-            self.position += 1
-        raise self._fail("the end of a string")
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -318,7 +318,7 @@ def test_a_callback_with_a_new_event_validation_value_returns_it() -> None:
 
 
 def test_a_success_prefixed_callback_without_validation_is_read() -> None:
-    response = parse_callback_envelope("s/*DX*/({'id':0,'result':'It\\'s \\u00e9\\n','cp':[1,,2]})")
+    response = parse_callback_envelope("s/*DX*/({'id':0,'result':'It\\'s \\u00e9\\n','cp':[1,2]})")
 
     assert response == CallbackResponse(html="It's é\n", event_validation=None)
 

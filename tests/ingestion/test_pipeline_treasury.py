@@ -187,13 +187,13 @@ def test_odd_amounts_and_names_are_normalised_and_unmatched_municipalities_are_r
 
 
 def test_a_locked_field_is_kept_and_the_skipped_value_is_recorded(source_server: SourceServer):
-    from projects.services import project_lock_field
+    from projects.services import project_correct
 
     treasury_routes(source_server)
     _run()
     project = Project.objects.get(source_api_id="101")
-    project_lock_field(project=project, field_name="ward", value="Ward 9 (Bellville)", moderator="mod",
-                       reason="the source names the wrong ward")
+    project_correct(project=project, values={"ward": "Ward 9 (Bellville)"}, moderator="mod",
+                    reason="the source names the wrong ward")
     treasury_routes(source_server, pages={"0": _page1_with(ward_location="Ward 10", project_type="Upgrading"),
                                           "5": fixture_bytes("municipal_money", "projects_page2.json")})
 
@@ -271,7 +271,11 @@ def test_a_record_that_contradicts_itself_is_refused_and_reported_while_the_othe
     assert not Project.objects.filter(source_api_id="101").exists()
 
 
-def test_a_failed_run_is_announced_to_live_clients_as_a_system_error(source_server: SourceServer):
+def test_a_failed_run_is_announced_to_live_clients_as_a_system_error(
+    source_server: SourceServer, django_capture_on_commit_callbacks
+):
+    import asyncio
+
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
@@ -282,9 +286,10 @@ def test_a_failed_run_is_announced_to_live_clients_as_a_system_error(source_serv
     async_to_sync(layer.group_add)(SYSTEM, channel)
     source_server.serve(GEOGRAPHY, Reply(b"[{", 200))  # truncated JSON
 
-    run = _run()
+    with django_capture_on_commit_callbacks(execute=True):  # the announcement is sent once the run is committed
+        run = _run()
 
-    message = async_to_sync(layer.receive)(channel)
+    message = async_to_sync(asyncio.wait_for)(layer.receive(channel), 5)
     payload = json.loads(message["text"])
     assert run.status == RunStatus.FAILED
     assert payload["type"] == "system_error" and payload["source"] == "municipal_money"
