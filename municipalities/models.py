@@ -115,7 +115,7 @@ class CapitalSpend(models.Model):
     financial_year = models.CharField(_("financial year"), max_length=9, help_text=_('For example "2023/2024".'))
     amount_type = models.CharField(_("amount type"), max_length=50, help_text=_("For example AUDA (audited actual)."))
     amount = models.DecimalField(_("amount (ZAR)"), max_digits=15, decimal_places=2)
-    source = models.CharField(_("source"), max_length=50, default="municipal_money")
+    source = models.CharField(_("source"), max_length=50)  # the one name of the source that reported it
     fetched_at = models.DateTimeField(_("fetched at"))
 
     class Meta:

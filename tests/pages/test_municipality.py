@@ -27,9 +27,9 @@ def test_capital_spending_per_year_shows_with_source_and_date(client) -> None:
     cpt = municipality("CPT")
     fetched = timezone.now()
     CapitalSpend.objects.create(municipality=cpt, financial_year="2022/2023", amount_type="AUDA",
-                                amount=Decimal("7000000000"), fetched_at=fetched)
+                                amount=Decimal("7000000000"), source="municipal_money", fetched_at=fetched)
     CapitalSpend.objects.create(municipality=cpt, financial_year="2023/2024", amount_type="ORGB",
-                                amount=Decimal("9000000000"), fetched_at=fetched)
+                                amount=Decimal("9000000000"), source="municipal_money", fetched_at=fetched)
     html = client.get("/municipalities/CPT/").content.decode()
     assert "Audited actual" in html and "Original budget" in html
     assert "R\u00a07\u00a0000\u00a0000\u00a0000" in html
