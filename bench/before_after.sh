@@ -2,7 +2,7 @@
 # The README's benchmarks on an earlier commit and on this work tree, alternated step by step, so that both
 # sides meet the same load on this shared machine (a before/after pair measured minutes apart is comparable;
 # figures from different days are not).
-#   bench/before_after.sh <commit> [all|ingestion|api|realtime|pages]
+#   bench/before_after.sh <commit> [all|ingestion|api|inprocess|realtime|pages]
 # The earlier commit is checked out as a git worktree under var/bench/before-<commit> (sharing .venv; it gets
 # its own var/, so its own PostgreSQL cluster and Redis). Output: var/bench/before-after-<commit>/<step>-<side>.txt
 set -euo pipefail
@@ -59,14 +59,26 @@ ingestion() {
   both ingestion-spatialite bash -c ingest_sl
 }
 
+inprocess() {  # the API's own cost per request, no server (bench/api/inprocess.py), on the API bench's database
+  inprocess_pg() {
+    DATABASE_URL=$(database "$(pwd)" bukaamanzi_bench_api) CHANNEL_LAYER=memory DEBUG=false LOG_LEVEL=WARNING \
+      .venv/bin/python bench/api/inprocess.py 300
+  }
+  export -f database inprocess_pg
+  export here
+  both api-inprocess bash -c inprocess_pg
+}
+
 case $what in
   ingestion) ingestion ;;
+  inprocess) inprocess ;;  # after `api`, which seeds its database
   api) both api bench/api/run.sh 50000 15 ;;
   realtime) both realtime .venv/bin/python bench/realtime/fanout.py --clients 1000 --changes 20 ;;
   pages) both pages env CHANNEL_LAYER=memory .venv/bin/python bench/pages/weight.py ;;
   all)
     ingestion
     both api bench/api/run.sh 50000 15
+    inprocess
     both realtime .venv/bin/python bench/realtime/fanout.py --clients 1000 --changes 20
     both pages env CHANNEL_LAYER=memory .venv/bin/python bench/pages/weight.py
     ;;
