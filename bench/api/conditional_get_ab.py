@@ -1,6 +1,6 @@
 """The project detail in-process with and without Django's ConditionalGetMiddleware, alternated in one process.
 
-    DATABASE_URL=postgis://.../bukaamanzi_bench_api CHANNEL_LAYER=memory .venv/bin/python bench/api/conditional_get_ab.py
+    DATABASE_URL=postgis://... CHANNEL_LAYER=memory .venv/bin/python bench/api/conditional_get_ab.py
 
 Uses the API bench's seeded database (bench/api/run.sh). Prints the median request time of six rounds each.
 """

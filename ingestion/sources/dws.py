@@ -594,7 +594,7 @@ def parse_callback_envelope(text: str) -> CallbackResponse:
     try:
         # The envelope is a JavaScript object literal (single quotes, unquoted keys), not JSON: chompjs reads
         # such literals out of scraped pages, so this parser keeps no JavaScript reader of its own.
-        literal = chompjs.parse_js_object(payload[len("/*DX*/(") :])
+        literal: object = chompjs.parse_js_object(payload[len("/*DX*/(") :])
     except ValueError as error:
         raise SourceFormatError(f"DevExpress callback envelope is not a readable object: {error}") from error
     if not isinstance(literal, dict):
