@@ -46,8 +46,8 @@ def schedules_upsert() -> dict[str, str]:
         results[plan.name] = "updated"
     # Only schedules running our own tasks are ours to remove; others (made in the admin) are left alone.
     ours = {plan.func for plan in planned} | {ingestion_schedules.SCHEDULED_TASK}
-    for name in Schedule.objects.filter(func__in=ours).exclude(name__in=[p.name for p in planned]) \
-            .values_list("name", flat=True):
-        results[name] = "removed"
-    Schedule.objects.filter(func__in=ours).exclude(name__in=[p.name for p in planned]).delete()
+    undeclared = Schedule.objects.filter(func__in=ours).exclude(name__in=[plan.name for plan in planned])
+    removed = list(undeclared.values_list("name", flat=True))
+    undeclared.filter(name__in=removed).delete()
+    results.update(dict.fromkeys(removed, "removed"))
     return results

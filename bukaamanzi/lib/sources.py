@@ -7,7 +7,6 @@ the map layer, exports and status pages can name and credit any source without i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
@@ -38,10 +37,6 @@ def source_info_unregister(name: str) -> None:
 def source_info(name: str) -> SourceInfo:
     """The description of `name`; an unknown name (a row left by a source removed since) is credited by name."""
     return _registered.get(name) or SourceInfo(name=name, title=name, credit=name)
-
-
-def source_infos() -> Iterator[SourceInfo]:
-    yield from _registered.values()
 
 
 def real_source_names() -> list[str]:
