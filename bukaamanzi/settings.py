@@ -112,7 +112,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "bukaamanzi.urls"
 ASGI_APPLICATION = "bukaamanzi.asgi.application"
-WSGI_APPLICATION = None
+WSGI_APPLICATION = "bukaamanzi.wsgi.application"
 
 TEMPLATES = [
     {
@@ -150,6 +150,10 @@ if _db["ENGINE"].endswith("spatialite"):
         {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "transaction_mode": "IMMEDIATE",
          "timeout": 20}
     )
+    # Opening a connection costs about 8 ms of CPU (mod_spatialite, the pragmas). The WSGI page server runs on
+    # fixed threads, so its connections are kept (bukaamanzi/wsgi.py sets DB_CONN_MAX_AGE); under ASGI every
+    # request runs on a new thread, and a kept connection would only linger until garbage collection: 0 there.
+    _db["CONN_MAX_AGE"] = _setting("DB_CONN_MAX_AGE", int, 0)
 else:
     # daphne runs each request's sync code in a thread of its own, and Django's connections are per thread, so
     # CONN_MAX_AGE kept nothing: every request opened a new PostgreSQL connection (several ms, most of a small

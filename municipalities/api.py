@@ -64,7 +64,7 @@ def list_municipalities(
         municipalities = municipalities.of_category(category.upper())
     if errors:
         raise ApiError.of(errors)
-    current, rows = paginate(municipalities.order_by("name", "code"), page, limit, ITEM_FIELDS)
+    current, rows = paginate(municipalities, page, limit, ITEM_FIELDS, order_by=("name", "code"))
     return json_response(request, current.envelope([municipality_item(row) for row in rows]))
 
 

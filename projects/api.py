@@ -67,7 +67,7 @@ def project_page(request: HttpRequest, queryset: ProjectQuerySet, page: int, lim
 
 def page_body(queryset: ProjectQuerySet, page: int, limit: int) -> dict[str, Any]:
     """One page of projects as plain dicts (no per-row validation), ordered by name (index project_name_id_idx)."""
-    current, rows = paginate(with_lng_lat(queryset).order_by("name", "id"), page, limit, ITEM_FIELDS)
+    current, rows = paginate(queryset, page, limit, ITEM_FIELDS, order_by=("name", "id"), annotate=with_lng_lat)
     items = [project_item(row) for row in rows]
     body = current.envelope(items)
     body["attribution"] = attribution_summary(item["source"] for item in items)

@@ -97,7 +97,7 @@ def list_reports(
             errors += [("bbox", message) for message in form.errors_by_field()["bbox"]]
     if errors:
         raise ApiError.of(errors)
-    current, rows = paginate(reports.order_by("-created_at", "-id"), page, limit, REPORT_FIELDS)
+    current, rows = paginate(reports, page, limit, REPORT_FIELDS, order_by=("-created_at", "-id"))
     return json_response(request, current.envelope(report_items(request, rows)), max_age=0)
 
 

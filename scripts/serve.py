@@ -1,11 +1,12 @@
-"""Run the site: the private Redis (when REDIS_URL is not set), daphne and the django-q2 cluster together.
+"""Run the site: the private Redis (when REDIS_URL is not set), the web servers and the django-q2 cluster together.
 
-Layout (WEB_LAYOUT): `split`, the default, runs two daphne processes: one for pages and the API on PORT, one for
-WebSockets on WS_PORT (PORT+1 unless set) at a lower CPU priority (nice WS_NICE, 10 by default). Pages then never
-share an event loop or a core's turn with a fan-out to thousands of sockets, which doubled their p95 in the
-benchmark (docs/realtime.md); pushes have half a second of budget and keep it. Pages learn the socket port
-through WS_PUBLIC_PORT. Behind a proxy that routes /ws/ to the socket process, set WS_PUBLIC_PORT=0 (same
-origin). `single` runs one daphne process for everything.
+Layout (WEB_LAYOUT): `split`, the default, runs granian for pages and the API on PORT (WSGI, WEB_WORKERS
+processes of WEB_THREADS threads; see page_server_command) and daphne for WebSockets on WS_PORT (PORT+1 unless
+set) at a lower CPU priority (nice WS_NICE, 10 by default). Pages then never share an event loop or a core's turn
+with a fan-out to thousands of sockets, which doubled their p95 in the benchmark (docs/realtime.md); pushes have
+half a second of budget and keep it. Pages learn the socket port through WS_PUBLIC_PORT. Behind a proxy that
+routes /ws/ to the socket process, set WS_PUBLIC_PORT=0 (same origin). `single` runs one daphne process for
+everything (slower pages: see page_server_command).
 
 Ctrl-C (or SIGTERM) stops everything. If one process dies, the others are stopped too, so that a half-running
 site never looks healthy.
@@ -45,6 +46,28 @@ def port_setting(name: str, default: str) -> int:
     return int(value)
 
 
+def page_server_command(port: int, workers: int | None = None) -> list[str]:
+    """granian serving the WSGI application: pages and the API (every view is synchronous).
+
+    Why not daphne, which serves the sockets: under ASGI each request runs its synchronous code on a new thread,
+    so a SpatiaLite connection (about 8 ms of CPU to open, load mod_spatialite and set WAL) lived one request.
+    granian runs WSGI on a fixed set of threads per worker, each keeping its connection (CONN_MAX_AGE), and parses
+    HTTP in Rust: the project detail went from 70 to 1,050 requests/s on one process (README, "API and pages
+    under load").
+    """
+    workers = workers or port_setting("WEB_WORKERS", "1")
+    threads = port_setting("WEB_THREADS", "4")
+    return [PYTHON, "-m", "granian", "--interface", "wsgi", "--host", os.environ.get("BIND", "127.0.0.1"),
+            "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
+            # Idle threads are kept, and so are their database connections.
+            "--blocking-threads-idle-timeout", "600", "--log-level", "warning", "--no-ws",
+            "bukaamanzi.wsgi:application"]
+
+
+def page_server(port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(page_server_command(port), cwd=ROOT, env=env, start_new_session=True)
+
+
 def daphne(port: int, env: dict[str, str] | None = None, nice: int = 0) -> subprocess.Popen[bytes]:
     command = [PYTHON, "-m", "daphne", "-b", os.environ.get("BIND", "127.0.0.1"), "-p", str(port),
                "bukaamanzi.asgi:application"]
@@ -69,7 +92,7 @@ def main() -> None:
         pages_env = {**os.environ}
         if not pages_env.get("WS_PUBLIC_PORT"):  # an explicit 0 (a proxy routes /ws/) is kept
             pages_env["WS_PUBLIC_PORT"] = str(ws_port)
-        processes.append(daphne(port, pages_env))
+        processes.append(page_server(port, pages_env))
         processes.append(daphne(ws_port, nice=int(ws_nice)))
     else:
         processes.append(daphne(port))

@@ -2,7 +2,8 @@
 # Installs what is missing on a Debian/Ubuntu machine, then builds .venv from a Python that can load SQLite
 # extensions (SpatiaLite needs that). Quick and silent when everything is already there.
 #   scripts/setup.sh            system packages + venv + requirements
-#   scripts/setup.sh --test     also what the test command needs (PostGIS, Chromium, node packages)
+#   scripts/setup.sh --test     also what the test command needs (PostGIS, Chromium, node packages) and wrk,
+#                               the load generator bench/http drives the servers with
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ die() { printf '\033[1;31mSet-up stopped: %s\033[0m\n' "$*" >&2; exit 1; }
 # --- System packages -----------------------------------------------------------------------------------
 packages=(gdal-bin libgdal-dev libproj-dev binutils libsqlite3-mod-spatialite redis-server python3-venv gettext)
 if $want_test; then
-  packages+=(postgresql-15 postgresql-15-postgis-3 chromium)
+  packages+=(postgresql-15 postgresql-15-postgis-3 chromium wrk)
   # Node and npm may come from elsewhere than Debian (as on these machines): a working npm is enough.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi

@@ -1,5 +1,5 @@
-"""scripts/serve.py, the command `make run` ends with: its split layout serves pages and WebSockets from separate
-daphne processes (the socket one at a lower CPU priority), pages point their live updates at the socket port, and
+"""scripts/serve.py, the command `make run` ends with: its split layout serves pages and the API from granian (WSGI)
+and WebSockets from daphne (at a lower CPU priority), pages point their live updates at the socket port, and
 Ctrl-C stops everything."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ def nice_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
-def children_listening(serve: subprocess.Popen[bytes]) -> dict[int, int]:
-    """{port: pid} of the daphne processes serve.py started (their command lines name the port)."""
+def children_listening(serve: subprocess.Popen[bytes]) -> dict[int, tuple[str, int]]:
+    """{port: (server, pid)} of the web servers serve.py started (their command lines name the port)."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -36,8 +36,12 @@ def children_listening(serve: subprocess.Popen[bytes]) -> dict[int, int]:
         except OSError:
             continue
         parent = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
-        if parent == serve.pid and b"daphne" in argv:
-            found[int(argv[argv.index(b"-p") + 1])] = int(entry.name)
+        if parent != serve.pid:
+            continue
+        if b"daphne" in argv:
+            found[int(argv[argv.index(b"-p") + 1])] = ("daphne", int(entry.name))
+        elif b"granian" in argv:
+            found[int(argv[argv.index(b"--port") + 1])] = ("granian", int(entry.name))
     return found
 
 
@@ -53,10 +57,10 @@ def test_the_split_layout_serves_pages_and_sockets_from_two_processes(tmp_path: 
         wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/api/v1/health"), "the page process did not answer", 60)
         wait_until(lambda: http_ok(f"http://127.0.0.1:{ws_port}/api/v1/health"), "the socket process did not answer",
                    60)
-        daphnes = children_listening(serve)
-        assert set(daphnes) == {port, ws_port}
-        assert (nice_of(daphnes[port]), nice_of(daphnes[ws_port])) == (nice_of(os.getpid()),
-                                                                        min(nice_of(os.getpid()) + 10, 19))
+        servers = children_listening(serve)
+        assert {listen: name for listen, (name, _) in servers.items()} == {port: "granian", ws_port: "daphne"}
+        assert (nice_of(servers[port][1]), nice_of(servers[ws_port][1])) == (nice_of(os.getpid()),
+                                                                              min(nice_of(os.getpid()) + 10, 19))
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/pipeline/", timeout=10) as response:
             assert f'data-live-ws-port="{ws_port}"' in response.read().decode()
 

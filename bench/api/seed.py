@@ -1,4 +1,7 @@
-"""Seed N synthetic projects (bulk_create) into DATABASE_URL for the load test. Not for real sites.
+"""Seed N synthetic projects (bulk_create) into DATABASE_URL for the load tests. Not for real sites.
+
+The rows depend only on the seed and the municipalities (ids included), so SpatiaLite and PostGIS seeded from
+empty hold the same projects, and the HTTP bench (bench/http/) compares like with like.
 
     DATABASE_URL=... .venv/bin/python bench/api/seed.py 50000
 """
@@ -31,7 +34,7 @@ TYPES = ["New", "Renewal", "Upgrading", "Bulk water", "Sanitation", "Water treat
 
 def seed(count: int) -> None:
     rng = random.Random(42)
-    municipalities = list(Municipality.objects.filter(point__isnull=False))
+    municipalities = list(Municipality.objects.filter(point__isnull=False).order_by("code"))
     existing = Project.objects.filter(source="municipal_money", external_id__startswith="BENCH-").count()
     if existing >= count:
         print(f"{existing} bench projects already there")
@@ -44,7 +47,8 @@ def seed(count: int) -> None:
         point = Point(municipality.point.x + rng.gauss(0, 0.3), municipality.point.y + rng.gauss(0, 0.3), srid=4326)
         allocated = Decimal(rng.randrange(100_000, 500_000_000)) / 100
         project = Project(
-            id=uuid.uuid4(), source="municipal_money", external_id=f"BENCH-{n:06d}", municipality=municipality,
+            id=uuid.UUID(int=rng.getrandbits(128), version=4), source="municipal_money",
+            external_id=f"BENCH-{n:06d}", municipality=municipality,
             name=f"Bench project {n} {rng.choice(TYPES)}", project_type=rng.choice(TYPES),
             status=rng.choice(STATUSES), location=point if rng.random() > 0.05 else None,
             budget_allocated=allocated, budget_spent=allocated * Decimal(rng.random()).quantize(Decimal("0.01")),
