@@ -52,7 +52,7 @@ def page_server_command(port: int, workers: int | None = None) -> list[str]:
     Why not daphne, which serves the sockets: under ASGI each request runs its synchronous code on a new thread,
     so a SpatiaLite connection (about 8 ms of CPU to open, load mod_spatialite and set WAL) lived one request.
     granian runs WSGI on a fixed set of threads per worker, each keeping its connection (CONN_MAX_AGE), and parses
-    HTTP in Rust: the project detail went from 70 to 1,050 requests/s on one process (README, "API and pages
+    HTTP in Rust: the project detail went from 106 to 966 requests/s on one process (README, "API and pages
     under load").
     """
     workers = workers or port_setting("WEB_WORKERS", "1")

@@ -266,14 +266,14 @@ OURS_SCENARIOS = ("detail", "list_100_nocache", "list_100", "map", "page_home", 
 
 
 def run_setup(settings: Settings, database: str, database_url: str, processes: int, paths: dict[str, Path],
-              with_peer: bool) -> None:
+              with_peer: bool, scenarios: tuple[str, ...] = OURS_SCENARIOS) -> None:
     setup = f"{database}-{processes}"
     database_processes = "postgres" if database == "postgis" else ""
     with (start_ours(f"ours-{setup}", OURS_PORT, database_url, processes, 60, database_processes) as ours,
           start_ours(f"ours-{setup}-nocache", OURS_NOCACHE_PORT, database_url, processes, 0,
                      database_processes) as ours_nocache,
           (start_peer(PEER_PORT, processes) if with_peer else _nothing()) as peer):
-        for scenario in OURS_SCENARIOS:
+        for scenario in scenarios:
             server = ours_nocache if scenario == "list_100_nocache" else ours
             measure(settings, setup, scenario, server, paths[scenario.removesuffix("_nocache")])
             if peer is not None and scenario in ("detail", "list_100_nocache"):
@@ -343,6 +343,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--only", nargs="*", default=[], help="set-ups such as spatialite-1 postgis-2")
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--scenarios", nargs="*", default=list(OURS_SCENARIOS), choices=OURS_SCENARIOS,
+                        help="of ours (the peer runs beside detail and list_100_nocache)")
     parser.add_argument("--servers", action="store_true", help="first compare page servers (daphne, uvicorn, "
                         "gunicorn, granian) on SpatiaLite, one process, response cache off")
     args = parser.parse_args()
@@ -374,7 +376,8 @@ def main() -> None:
                 continue
             # The peer runs on SQLite only: it is measured beside our SpatiaLite set-ups, and our PostGIS
             # figures are compared with those.
-            run_setup(settings, database, url, processes, paths, with_peer and database == "spatialite")
+            run_setup(settings, database, url, processes, paths, with_peer and database == "spatialite",
+                      tuple(args.scenarios))
     table = summary(settings.results)
     (OUT / "summary.md").write_text(table + "\n")
     print("\n" + table)
