@@ -237,7 +237,8 @@ def wrk(server: Server, paths: Path, seconds: int, connections: int, threads: in
     return json.loads(line.removeprefix("RESULT "))
 
 
-def measure(settings: Settings, setup: str, scenario: str, server: Server, paths: Path) -> dict[str, object]:
+def measure(settings: Settings, setup: str, scenario: str, server: Server, paths: Path,
+            sink: Path = OUT / "results.jsonl") -> dict[str, object]:
     wrk(server, paths, settings.warmup, settings.connections, settings.threads)
     pids = server.tree()
     database = pids_named(server.database_processes)
@@ -255,8 +256,8 @@ def measure(settings: Settings, setup: str, scenario: str, server: Server, paths
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     settings.results.append(record)
-    with (OUT / "results.jsonl").open("a") as sink:
-        sink.write(json.dumps(record) + "\n")
+    with sink.open("a") as lines:
+        lines.write(json.dumps(record) + "\n")
     print(f"{setup:14} {scenario:20} {server.name:22} {result['rps']:8.1f} req/s  p95 {result['p95_ms']:7.1f} ms  "
           f"cpu {record['server_cpu_ms_per_request']} ms/req  errors {record['errors']}", flush=True)
     return record
