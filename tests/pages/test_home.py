@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from bukaamanzi.lib.geo import SOUTH_AFRICA
 from bukaamanzi.lib.status import STATUS_SYMBOLS, Status
+from municipalities.models import Municipality
 from tests.factories import ProjectFactory, municipality
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,15 @@ def test_chosen_filters_stay_selected_in_the_form(client) -> None:
     assert '<option value="WC" selected>' in html
     assert 'value="completed" checked' in html and 'value="on_hold" checked' in html
     assert '<option value="overdue" selected>' in html
+
+
+def test_the_chosen_municipality_is_the_one_selected_option_in_its_province_group(client) -> None:
+    html = client.get("/", {"municipality": "cpt"}).content.decode()  # codes are matched in any case
+    select = html[html.index('id="id_municipality"'):html.index("</select>", html.index('id="id_municipality"'))]
+    assert select.count(" selected") == 1
+    western_cape = select[select.index('<optgroup label="Western Cape">'):]
+    assert '<option value="CPT" selected>City of Cape Town</option>' in western_cape.split("</optgroup>")[0]
+    assert select.count("<optgroup") == 9 and select.count("<option") == 1 + Municipality.objects.current().count()
 
 
 def test_pagination_keeps_the_filters_in_its_links(client) -> None:
