@@ -139,8 +139,6 @@ def paginate(
     if current.past_the_end:
         return current, []
     keys = list(queryset.order_by(*order_by).values_list("pk", flat=True)[current.offset : current.offset + limit])
-    if not keys:
-        return current, []
     chosen = annotate(queryset.model._default_manager.filter(pk__in=keys))
     return current, list(chosen.order_by(*order_by).values(*fields))
 

@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.realtime.test_end_to_end import PYTHON, ROOT, Site, free_port, http_ok, wait_until
@@ -78,41 +79,16 @@ def test_granian_threads_keep_their_database_connections(servers: tuple[Site, in
         assert fetch(granian_port, "/api/v1/health")[0] == 200
     # A SpatiaLite connection is a file descriptor on the database file: two threads, two connections at most
     # (plus the WAL's shared memory), however many requests were served.
-    workers = [pid for pid in _descendants(site.processes["granian"].pid) if _opens(pid, "site.sqlite3")]
+    root = psutil.Process(site.processes["granian"].pid)
+    opened = {process.pid: _open_count(process, "site.sqlite3") for process in [root, *root.children(recursive=True)]}
+    workers = {pid: count for pid, count in opened.items() if count}
     assert workers, "no granian process has the database open"
-    for pid in workers:
-        assert _open_count(pid, "site.sqlite3") <= 2 * 2, pid
+    for pid, count in workers.items():
+        assert count <= 2 * 2, pid
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
-def _open_count(pid: int, name: str) -> int:
-    count = 0
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            if Path(fd.readlink()).name == name:
-                count += 1
-        except OSError:
-            continue
-    return count
-
-
-def _opens(pid: int, name: str) -> bool:
+def _open_count(process: psutil.Process, name: str) -> int:
     try:
-        return _open_count(pid, name) > 0
-    except OSError:
-        return False
+        return sum(Path(opened.path).name == name for opened in process.open_files())
+    except psutil.Error:
+        return 0

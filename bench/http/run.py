@@ -10,7 +10,7 @@ asks for a random line of one (bench/http/paths.lua) over 16 connections, after 
 measured one after the other for each scenario, so a noisy minute hits both.
 
 Each figure comes with the server's CPU per request: utime + stime of every process of the server (workers
-included) from /proc/<pid>/stat before and after, and on PostGIS the database's processes apart.
+included, read with psutil) before and after, and on PostGIS the database's processes apart.
 Results: var/bench/http/results.jsonl (one JSON line per measurement) and var/bench/http/summary.md (the table
 the README shows).
 """
@@ -29,16 +29,17 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "var" / "bench" / "http"
 PY = str(ROOT / ".venv" / "bin" / "python")
 LUA = str(Path(__file__).with_name("paths.lua"))
 PEER = Path(__file__).with_name("peer")
-TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 SOUTH_AFRICA = (16.5, -34.8, 32.9, -22.2)
 OURS_PORT, OURS_NOCACHE_PORT, PEER_PORT = 8301, 8302, 8303
 PG_DATABASE = "bukaamanzi_bench_http"
@@ -134,39 +135,24 @@ class Server:
     log: Path
     database_processes: str = ""  # a process name whose CPU counts apart (postgres)
 
-    def tree(self) -> list[int]:
+    def tree(self) -> list[psutil.Process]:
         """The server process and all its descendants (workers)."""
-        children: dict[int, list[int]] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with suppress(OSError, IndexError, ValueError):
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        found, todo = [], [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo.extend(children.get(pid, []))
-        return found
+        root = psutil.Process(self.process.pid)
+        return [root, *root.children(recursive=True)]
 
 
-def cpu_ticks(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        with suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User + system CPU of these processes so far (a process that has gone counts nothing)."""
+    total = 0.0
+    for process in processes:
+        with suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
     return total
 
 
-def pids_named(name: str) -> list[int]:
-    if not name:
-        return []
-    found = []
-    for comm in Path("/proc").glob("[0-9]*/comm"):
-        with suppress(OSError):
-            if comm.read_text().strip() == name:
-                found.append(int(comm.parent.name))
-    return found
+def processes_named(name: str) -> list[psutil.Process]:
+    return [process for process in psutil.process_iter(["name"]) if name and process.info["name"] == name]
 
 
 def wait_until_up(server: Server, path: str) -> None:
@@ -240,18 +226,18 @@ def wrk(server: Server, paths: Path, seconds: int, connections: int, threads: in
 def measure(settings: Settings, setup: str, scenario: str, server: Server, paths: Path,
             sink: Path = OUT / "results.jsonl") -> dict[str, object]:
     wrk(server, paths, settings.warmup, settings.connections, settings.threads)
-    pids = server.tree()
-    database = pids_named(server.database_processes)
-    before, database_before = cpu_ticks(pids), cpu_ticks(database)
+    processes = server.tree()
+    database = processes_named(server.database_processes)
+    before, database_before = cpu_seconds(processes), cpu_seconds(database)
     result = wrk(server, paths, settings.seconds, settings.connections, settings.threads)
-    after, database_after = cpu_ticks(pids), cpu_ticks(database)
+    after, database_after = cpu_seconds(processes), cpu_seconds(database)
     requests = max(int(result["requests"]), 1)
     record: dict[str, object] = {
         "setup": setup, "scenario": scenario, "server": server.name, **result,
         "errors": sum(int(v) for k, v in result.items() if k.startswith("errors_")),
         "bytes_per_response": round(float(result["bytes"]) / requests),
-        "server_cpu_ms_per_request": round((after - before) * TICK_MS / requests, 3),
-        "database_cpu_ms_per_request": round((database_after - database_before) * TICK_MS / requests, 3)
+        "server_cpu_ms_per_request": round((after - before) * 1000 / requests, 3),
+        "database_cpu_ms_per_request": round((database_after - database_before) * 1000 / requests, 3)
         if server.database_processes else None,
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
@@ -273,7 +259,7 @@ def run_setup(settings: Settings, database: str, database_url: str, processes: i
     with (start_ours(f"ours-{setup}", OURS_PORT, database_url, processes, 60, database_processes) as ours,
           start_ours(f"ours-{setup}-nocache", OURS_NOCACHE_PORT, database_url, processes, 0,
                      database_processes) as ours_nocache,
-          (start_peer(PEER_PORT, processes) if with_peer else _nothing()) as peer):
+          (start_peer(PEER_PORT, processes) if with_peer else nullcontext()) as peer):
         for scenario in scenarios:
             server = ours_nocache if scenario == "list_100_nocache" else ours
             measure(settings, setup, scenario, server, paths[scenario.removesuffix("_nocache")])
@@ -301,11 +287,6 @@ def compare_servers(settings: Settings, database_url: str, paths: dict[str, Path
         with started(f"server-{name}", OURS_PORT, command, env, ROOT, "/api/v1/health") as server:
             for scenario in ("detail", "list_100"):
                 measure(settings, "servers-1", scenario, server, paths[scenario])
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield None
 
 
 # --- Summary ----------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.http.run import OURS_PORT, OUT, PY, Settings, measure, ours_env, serve, started  # noqa: E402
+from bench.http.run import OURS_PORT, OUT, Settings, measure, ours_env, server_commands, started  # noqa: E402
 
 SCENARIOS = ("detail", "list_100", "map")
 
@@ -34,10 +34,6 @@ def worktree(commit: str) -> Path:
     return tree
 
 
-def daphne(port: int) -> list[str]:
-    return [PY, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "bukaamanzi.asgi:application"]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("commits", nargs="+")
@@ -49,9 +45,9 @@ def main() -> None:
     paths = {name: OUT / f"{name}.paths" for name in SCENARIOS}
     if not database.exists() or not all(path.exists() for path in paths.values()):
         sys.exit("run bench/http/run.py first: it seeds the database and writes the path files")
-    sides = [(commit, worktree(commit), daphne(OURS_PORT)) for commit in args.commits]
-    sides += [("this tree", ROOT, daphne(OURS_PORT)),
-              ("this tree, granian", ROOT, serve["page_server_command"](OURS_PORT, workers=1))]
+    commands = server_commands(OURS_PORT)
+    sides = [(commit, worktree(commit), commands["daphne"]) for commit in args.commits]
+    sides += [("this tree", ROOT, commands["daphne"]), ("this tree, granian", ROOT, commands["granian-wsgi"])]
     env = ours_env(f"spatialite:///{database}", API_CACHE_SECONDS="0")
     settings = Settings(args.seconds, args.warmup, connections=16)
     for round_ in range(1, args.rounds + 1):
