@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from alerts.api import router as alerts_router
 from bukaamanzi.apitools import ApiError, error_response
 from ingestion.api import router as ingestion_router
 from municipalities.api import router as municipalities_router
@@ -35,6 +36,7 @@ api.add_router("/projects", projects_router)
 api.add_router("/reports", reports_router)
 api.add_router("/map", map_router)
 api.add_router("/exports", exports_router)
+api.add_router("/alerts", alerts_router)
 api.add_router("", ingestion_router)
 api.add_router("", realtime_router)
 

@@ -8,6 +8,7 @@ with one orjson call, so no pydantic model is validated per row; the response sc
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -188,6 +189,17 @@ def error_response(request: HttpRequest, errors: Sequence[tuple[str | None, str]
 
 
 # --- Clients --------------------------------------------------------------------------------------------
+
+
+def json_object(request: HttpRequest) -> dict[str, Any]:
+    """The request's JSON body, which must be an object; anything else is a 422 saying why."""
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(None, _("The body is not valid JSON.")) from exc
+    if not isinstance(data, dict):
+        raise ApiError(None, _("The body must be a JSON object."))
+    return data
 
 
 def client_address(request: HttpRequest) -> str:

@@ -12,13 +12,15 @@ from typing import Any
 
 from django_q.models import Schedule
 
+from alerts import tasks as alerts_tasks
 from bukaamanzi.lib.schedules import PlannedSchedule
 from ingestion import schedules as ingestion_schedules
 from realtime import tasks as realtime_tasks
 
 
 def planned_schedules(now: dt.datetime | None = None) -> list[PlannedSchedule]:
-    return [*ingestion_schedules.planned_schedules(now), *realtime_tasks.planned_schedules(now)]
+    return [*ingestion_schedules.planned_schedules(now), *realtime_tasks.planned_schedules(now),
+            *alerts_tasks.planned_schedules(now)]
 
 
 def schedules_upsert() -> dict[str, str]:

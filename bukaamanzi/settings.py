@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "reports",
     "ingestion",
     "realtime",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -358,3 +359,42 @@ SCHEDULE_DWS_CHECK_MINUTES: int = _setting("SCHEDULE_DWS_CHECK_MINUTES", int, 5)
 SCHEDULE_DWS_FULL_MINUTES: int = _setting("SCHEDULE_DWS_FULL_MINUTES", int, 60)  # type: ignore[assignment]
 # `POST /api/v1/sync/trigger` accepts staff sessions, or `Authorization: Bearer <SYNC_API_TOKEN>` when this is set.
 SYNC_API_TOKEN: str = env("SYNC_API_TOKEN", default="")
+
+# --- Email and alerts (alerts/) -------------------------------------------------------------------------------
+# EMAIL_URL in django-environ's form: smtp://user:pass@mail.example:25, smtp+tls://...:587 (STARTTLS),
+# smtp+ssl://...:465. Empty: every email is written as a file under var/mail/ (nothing is lost, a developer reads
+# them there).
+EMAIL_URL: str = env("EMAIL_URL", default="")
+if EMAIL_URL:
+    try:
+        _email = environ.Env.email_url_config(EMAIL_URL)
+    except Exception as exc:  # django-environ raises several types for a malformed URL
+        raise ImproperlyConfigured(f"EMAIL_URL is not a usable email URL: {exc}") from exc
+    EMAIL_BACKEND: str = _email["EMAIL_BACKEND"]
+    EMAIL_HOST: str = _email.get("EMAIL_HOST") or "localhost"
+    EMAIL_PORT: int = int(_email.get("EMAIL_PORT") or 25)
+    EMAIL_HOST_USER: str = _email.get("EMAIL_HOST_USER") or ""
+    EMAIL_HOST_PASSWORD: str = _email.get("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS: bool = bool(_email.get("EMAIL_USE_TLS"))
+    EMAIL_USE_SSL: bool = bool(_email.get("EMAIL_USE_SSL"))
+    if _email.get("EMAIL_FILE_PATH"):
+        EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# A server that stops answering must not hold a sender for ever (its delivery is retried).
+EMAIL_TIMEOUT: int = _setting("EMAIL_TIMEOUT", int, 20)  # type: ignore[assignment]
+DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL", default="Buka Amanzi <alerts@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Sign-ups per client address ("<count>/<s|m|h|d>", as REPORT_RATE_LIMIT), and confirmation emails per address.
+ALERT_SIGNUP_RATE_LIMIT: str = env("ALERT_SIGNUP_RATE_LIMIT", default="20/h")
+ALERT_CONFIRMATIONS_PER_ADDRESS_PER_DAY: int = _setting(  # type: ignore[assignment]
+    "ALERT_CONFIRMATIONS_PER_ADDRESS_PER_DAY", int, 5)
+ALERT_IMMEDIATE_EVERY_MINUTES: int = _setting("ALERT_IMMEDIATE_EVERY_MINUTES", int, 5)  # type: ignore[assignment]
+ALERT_DIGEST_AT: str = env("ALERT_DIGEST_AT", default="07:00")  # South African time
+# A report from a first-time sender waits this long (or until a moderator publishes it) before it is alerted.
+ALERT_NEW_SENDER_HOLD_MINUTES: int = _setting("ALERT_NEW_SENDER_HOLD_MINUTES", int, 60)  # type: ignore[assignment]
+ALERT_CONFIRM_DAYS: int = _setting("ALERT_CONFIRM_DAYS", int, 7)  # type: ignore[assignment]
+# How long a sender holds a delivery: one that dies leaves it to the next pass after this.
+ALERT_SEND_LEASE_SECONDS: int = _setting("ALERT_SEND_LEASE_SECONDS", int, 300)  # type: ignore[assignment]
+ALERT_MAX_HARD_FAILURES: int = _setting("ALERT_MAX_HARD_FAILURES", int, 5)  # type: ignore[assignment]

@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("municipalities/", include("municipalities.urls")),
     path("reports/", include("reports.urls")),
+    path("alerts/", include("alerts.urls")),
     path("", include("realtime.urls")),
     path("", include("projects.urls")),
 ]

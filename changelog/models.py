@@ -35,6 +35,9 @@ class DataChangeLogQuerySet(models.QuerySet["DataChangeLog"]):
     def unsent(self) -> DataChangeLogQuerySet:
         return self.filter(notification_sent=False).order_by("pk")
 
+    def unmatched(self) -> DataChangeLogQuerySet:
+        return self.filter(alerts_matched=False).order_by("pk")
+
     def for_entity(self, entity_type: str, entity_id: object) -> DataChangeLogQuerySet:
         return self.filter(entity_type=entity_type, entity_id=str(entity_id))
 
@@ -59,6 +62,9 @@ class DataChangeLog(models.Model):
     new_values = models.JSONField(_("new values"), default=dict, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=ChangeSource.choices)
     notification_sent = models.BooleanField(_("sent to live clients"), default=False)
+    # The email alerts' own mark (alerts.matching): each reader of the outbox keeps its own, so neither waits
+    # for the other. A flag rather than a cursor because ids commit out of order on PostgreSQL.
+    alerts_matched = models.BooleanField(_("matched to email alerts"), default=False)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     objects = DataChangeLogQuerySet.as_manager()
@@ -77,6 +83,8 @@ class DataChangeLog(models.Model):
                 name="changelog_unsent_idx",
                 condition=models.Q(notification_sent=False),
             ),
+            models.Index(fields=["id"], name="changelog_alerts_unmatched_idx",
+                         condition=models.Q(alerts_matched=False)),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,6 @@ geometries with SRID 4326 here: no user-supplied spatial reference ever reaches 
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.db.models import FloatField, Func, Q
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
+from bukaamanzi.lib.geo import box_around
 from municipalities.models import Municipality, Province
 from projects.models import ProjectQuerySet, RedFlag, Status
 
@@ -157,7 +157,5 @@ def _uuid_q(value: str) -> Q:
 
 
 def _box_around(point: Point, radius_km: float) -> Polygon:
-    """A lng/lat box that contains the circle (generous: 110 km per degree of latitude, widened by cos(lat))."""
-    dlat = radius_km / 110.0
-    dlng = radius_km / max(110.0 * math.cos(math.radians(point.y)), 1.0)
-    return Polygon.from_bbox((point.x - dlng, point.y - dlat, point.x + dlng, point.y + dlat))
+    """A lng/lat box that holds the circle (bukaamanzi.lib.geo.box_around)."""
+    return Polygon.from_bbox(box_around(lng=point.x, lat=point.y, radius_km=radius_km))

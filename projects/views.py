@@ -25,15 +25,20 @@ PAGE_SIZE = 20
 HISTORY_SHOWN = 30
 
 
-def filter_choices() -> dict[str, object]:
-    """Options for the filter form's selects: two queries whatever the number of projects."""
+def municipality_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """(province, [(code, name)]) for a municipality select (`{% municipality_options %}`): one query."""
     municipalities = list(Municipality.objects.current().order_by("province", "name").values_list(
         "code", "name", "province"))
     by_province: dict[str, list[tuple[str, str]]] = {}
     for code, name, province in municipalities:
         by_province.setdefault(province, []).append((code, name))
+    return [(str(label), by_province.get(value, [])) for value, label in Province.choices]
+
+
+def filter_choices() -> dict[str, object]:
+    """Options for the filter form's selects: two queries whatever the number of projects."""
     return {
-        "municipality_groups": [(label, by_province.get(value, [])) for value, label in Province.choices],
+        "municipality_groups": municipality_groups(),
         "project_types": list(Project.objects.exclude(project_type="").order_by("project_type")
                               .values_list("project_type", flat=True).distinct()),
         "statuses": Status.choices,

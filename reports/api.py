@@ -7,7 +7,6 @@ error shape; both are documented in the OpenAPI schema.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Any
 
@@ -22,6 +21,7 @@ from bukaamanzi.apitools import (
     ApiError,
     ErrorOut,
     client_address,
+    json_object,
     json_response,
     not_found,
     paginate,
@@ -105,13 +105,7 @@ def _read_body(request: HttpRequest) -> tuple[dict[str, Any], list[Any], list[st
     """The submitted fields, the photo files and their alt texts, from a JSON body or a multipart form."""
     content_type = request.content_type or ""
     if content_type == "application/json":
-        try:
-            data = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(None, _("The body is not valid JSON.")) from exc
-        if not isinstance(data, dict):
-            raise ApiError(None, _("The body must be a JSON object."))
-        return data, [], []
+        return json_object(request), [], []
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         data = {key: request.POST.get(key) for key in request.POST}
         return data, request.FILES.getlist("photos"), request.POST.getlist("photo_alt")

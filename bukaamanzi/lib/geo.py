@@ -9,6 +9,7 @@ mouth, and 16.0 keeps the margin the other edges have.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,6 +32,14 @@ class BoundingBox:
     def leaflet_bounds(self) -> list[list[float]]:
         """[[south, west], [north, east]]: what Leaflet's fitBounds takes."""
         return [[float(self.min_lat), float(self.min_lng)], [float(self.max_lat), float(self.max_lng)]]
+
+
+def box_around(*, lng: float, lat: float, radius_km: float) -> tuple[float, float, float, float]:
+    """(min lng, min lat, max lng, max lat) of a box that holds the circle: generous, 110 km per degree of
+    latitude, widened by cos(lat), so an index narrows by it and an exact distance decides after."""
+    dlat = radius_km / 110.0
+    dlng = radius_km / max(110.0 * math.cos(math.radians(lat)), 1.0)
+    return lng - dlng, lat - dlat, lng + dlng, lat + dlat
 
 
 SOUTH_AFRICA = BoundingBox(min_lng=Decimal("16"), min_lat=Decimal("-35"), max_lng=Decimal("33"), max_lat=Decimal("-22"))

@@ -33,7 +33,7 @@ def test_setup_schedules_twice_keeps_one_schedule_of_each_name():
     first = {s.name: (s.pk, s.next_run) for s in Schedule.objects.all()}
     call_command("setup_schedules")
 
-    assert Schedule.objects.count() == 4  # three ingestion runs and the relay sweep
+    assert Schedule.objects.count() == 5  # three ingestion runs, the relay sweep and the alerts' pass
     assert {s.name: (s.pk, s.next_run) for s in Schedule.objects.all()} == first  # unchanged, not pushed back
     daily = Schedule.objects.get(name="ingest treasury daily")
     assert daily.schedule_type == Schedule.DAILY and daily.func == "ingestion.tasks.scheduled_ingestion"
@@ -43,6 +43,8 @@ def test_setup_schedules_twice_keeps_one_schedule_of_each_name():
     assert Schedule.objects.get(name="ingest dws full sync").minutes == 60
     sweep = Schedule.objects.get(name="realtime: relay sweep")
     assert (sweep.func, sweep.minutes) == ("realtime.tasks.relay_sweep", 1)
+    alerts = Schedule.objects.get(name="alerts: send")
+    assert (alerts.func, alerts.schedule_type, alerts.minutes) == ("alerts.tasks.send_alerts", Schedule.MINUTES, 1)
 
 
 @pytest.mark.django_db
@@ -53,7 +55,7 @@ def test_a_changed_setting_updates_the_schedule_of_that_name(settings):
     call_command("setup_schedules")
 
     assert Schedule.objects.filter(name="ingest dws change check").get().minutes == 15
-    assert Schedule.objects.count() == 4  # three ingestion runs and the relay sweep
+    assert Schedule.objects.count() == 5  # three ingestion runs, the relay sweep and the alerts' pass
 
 
 def test_the_daily_run_is_anchored_at_two_in_the_morning_south_african_time():

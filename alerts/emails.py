@@ -1,0 +1,152 @@
+"""The alert emails as residents read them: plain text and HTML, in the language the alert was made in.
+
+Every email carries its unsubscribe link in the body and in `List-Unsubscribe` with
+`List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058), so a mail program can unsubscribe in one click.
+The Message-ID is fixed per delivery: if a sender dies after the server took the email but before the
+delivery was marked sent, the second copy has the same Message-ID and mail programs show it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from alerts import tokens
+from alerts.models import Alert, AlertItem, AlertKind, Delivery, DeliveryKind
+from changelog.models import ChangeType, EntityType
+from projects.history import change_sentences
+from projects.models import Project
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def describe(alert: Alert) -> str:
+    """What the alert follows, in words."""
+    if alert.kind == AlertKind.PROJECT and alert.project is not None:
+        return _("the project “%(name)s”") % {"name": alert.project.name}
+    if alert.kind == AlertKind.MUNICIPALITY and alert.municipality is not None:
+        return _("%(name)s (%(code)s)") % {"name": alert.municipality.name, "code": alert.municipality.code}
+    place = alert.place or (f"{alert.center.y:.4f}, {alert.center.x:.4f}" if alert.center is not None else "")
+    return _("the area within %(km)s km of %(place)s") % {"km": alert.radius_km, "place": place}
+
+
+def page_of(alert: Alert) -> str:
+    if alert.kind == AlertKind.PROJECT and alert.project_id:
+        return absolute(reverse("projects:detail", args=[alert.project_id]))
+    if alert.kind == AlertKind.MUNICIPALITY and alert.municipality is not None:
+        return absolute(reverse("municipalities:detail", args=[alert.municipality.code]))
+    return absolute(reverse("projects:home"))
+
+
+def _message_id(delivery: Delivery) -> str:
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<alerts.{delivery.pk}.{int(delivery.created_at.timestamp())}@{domain}>"
+
+
+@dataclass
+class Line:
+    text: str
+    url: str
+    source: str
+    when: str
+
+
+@dataclass
+class Section:
+    alert: Alert
+    title: str
+    url: str
+    unsubscribe_url: str
+    lines: list[Line] = field(default_factory=list)
+
+
+def _lines(item: AlertItem, project_names: dict[str, str]) -> list[Line]:
+    change = item.change
+    when = formats.date_format(timezone.localtime(change.created_at), "j F Y, H:i")
+    source = str(change.get_source_display())
+    if change.entity_type == EntityType.REPORT:
+        title = (change.new_values or {}).get("title") or (item.report.title if item.report else "")
+        url = absolute(reverse("reports:detail", args=[change.entity_id]))
+        if change.change_type == ChangeType.CREATED:
+            text = _("New community report: “%(title)s”") % {"title": title}
+        else:
+            text = _("Community report updated: “%(title)s”") % {"title": title}
+        return [Line(text=text, url=url, source=source, when=when)]
+    url = absolute(reverse("projects:detail", args=[change.project_id])) if change.project_id else ""
+    name = project_names.get(change.project_id, "")
+    prefix = f"{name}: " if name and change.change_type != ChangeType.CREATED else ""
+    return [Line(text=prefix + sentence, url=url, source=source, when=when) for sentence in change_sentences(change)]
+
+
+def sections_of(delivery: Delivery) -> list[Section]:
+    items = list(delivery.items.select_related("alert__project", "alert__municipality", "change", "report")
+                 .order_by("alert_id", "change_id"))
+    # Each line names its project (a municipality's or an area's email covers many).
+    project_names = {str(pk): name for pk, name in Project.objects.filter(
+        pk__in={item.change.project_id for item in items if item.change.project_id}).values_list("pk", "name")}
+    by_alert: dict[int, Section] = {}
+    for item in items:
+        alert = item.alert
+        section = by_alert.get(alert.pk)
+        if section is None:
+            section = by_alert[alert.pk] = Section(
+                alert=alert, title=describe(alert), url=page_of(alert),
+                unsubscribe_url=absolute(reverse("alerts:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE,
+                                                                                          [alert.pk])])))
+        section.lines.extend(_lines(item, project_names))
+    return [section for section in by_alert.values() if section.lines]
+
+
+def build(delivery: Delivery, sections: list[Section] | None = None) -> EmailMultiAlternatives:
+    """The email for a delivery (sections: an alert email's content, from `sections_of`)."""
+    subscriber = delivery.subscriber
+    manage_url = absolute(reverse("alerts:manage", args=[tokens.make(tokens.MANAGE, subscriber.pk)]))
+    with translation.override(delivery.language):
+        if delivery.kind == DeliveryKind.CONFIRMATION:
+            alert = delivery.alert
+            assert alert is not None
+            alert_ids = [alert.pk]
+            context = {
+                "target": describe(alert), "frequency": alert.get_frequency_display(),
+                "already": alert.confirmed_at is not None, "manage_url": manage_url,
+                "confirm_url": absolute(reverse("alerts:confirm", args=[tokens.make(tokens.CONFIRM, alert.pk)])),
+                "days": settings.ALERT_CONFIRM_DAYS,
+            }
+            subject = (_("You already follow %(target)s") if context["already"]
+                       else _("Please confirm your alert for %(target)s")) % {"target": context["target"]}
+            template = "alerts/email/confirm"
+        else:
+            sections = sections if sections is not None else sections_of(delivery)
+            alert_ids = [section.alert.pk for section in sections]
+            count = sum(len(section.lines) for section in sections)
+            context = {"sections": sections, "manage_url": manage_url, "daily": delivery.frequency == "daily"}
+            subject = ngettext("%(count)d update on %(target)s", "%(count)d updates on %(target)s", count) % {
+                "count": count, "target": sections[0].title if len(sections) == 1 else _("what you follow")}
+            template = "alerts/email/alerts"
+        unsubscribe_url = absolute(reverse("alerts:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE, alert_ids)]))
+        context |= {"unsubscribe_url": unsubscribe_url, "LANGUAGE_CODE": delivery.language}
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject[:200], body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[subscriber.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Message-ID": _message_id(delivery),
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": delivery.language,
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
