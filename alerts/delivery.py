@@ -21,6 +21,8 @@ import smtplib
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -144,9 +146,12 @@ def _take_lease(delivery_id: int, now: dt.datetime) -> bool:
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(lease_until=lease))
 
 
-def delivery_send(delivery_id: int, *, now: dt.datetime | None = None) -> bool | None:
+def delivery_send(delivery_id: int, *, now: dt.datetime | None = None,
+                  connection: BaseEmailBackend | None = None) -> bool | None:
     """Send one delivery if no other sender holds it. True: sent; False: failed (retried later); None: not
-    taken (sent already, held by another sender, or nothing left to say)."""
+    taken (sent already, held by another sender, or nothing left to say). `connection`: an open mail
+    connection to reuse (a pass sends thousands of emails; one SMTP session per email would cost a handshake
+    each)."""
     now = now or timezone.now()
     if not _take_lease(delivery_id, now):
         return None
@@ -164,6 +169,7 @@ def delivery_send(delivery_id: int, *, now: dt.datetime | None = None) -> bool |
             _give_up(delivery, now, "Nothing left to send: the alerts were cancelled.")
             return None
     message = emails.build(delivery, sections)
+    message.connection = connection
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
@@ -210,10 +216,29 @@ def deliveries_send(*, now: dt.datetime | None = None) -> tuple[int, int]:
     """Send every due delivery this sender can take; returns (sent, failed)."""
     now = now or timezone.now()
     sent = failed = 0
-    for delivery_id in deliveries_due(now):
-        outcome = delivery_send(delivery_id, now=now)
-        sent += outcome is True
-        failed += outcome is False
+    due = deliveries_due(now)
+    if not due:
+        return sent, failed
+    connection = get_connection()
+    try:
+        for index, delivery_id in enumerate(due):
+            try:
+                connection.open()  # opened here, the backend keeps it open across messages (no-op when open)
+                reachable = True
+            except (smtplib.SMTPException, OSError):
+                reachable = False  # this delivery's own attempt records the failure
+            outcome = delivery_send(delivery_id, now=now, connection=connection)
+            sent += outcome is True
+            failed += outcome is False
+            if outcome is False:
+                if not reachable:
+                    logger.warning("Mail server unreachable: %s deliveries wait for the next pass",
+                                   len(due) - index - 1)
+                    break
+                # The session may be broken (a refusal can end it): the next email opens a fresh one.
+                connection.close()
+    finally:
+        connection.close()
     return sent, failed
 
 

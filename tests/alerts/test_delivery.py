@@ -183,3 +183,20 @@ def test_a_report_outside_every_area_and_on_no_followed_project_makes_no_item(ma
     send_alerts_pass()
     assert not AlertItem.objects.exists()
     assert Point(30.48, -22.95, srid=4326)  # the area's centre, kept as given
+
+
+def test_one_pass_sends_its_emails_over_one_smtp_session(mailbox: Mailbox, smtp_server: object) -> None:
+    for n in range(3):
+        alert_subscribe(email=f"s{n}@example.org", target=AlertTarget(kind=AlertKind.PROJECT,
+                                                                     project=ProjectFactory()),
+                        frequency=Frequency.IMMEDIATE, language="en")
+    sessions = []
+    original = smtp_server.mailbox.handle_DATA  # type: ignore[attr-defined]
+
+    async def count_sessions(server: object, session: object, envelope: object) -> str:
+        sessions.append(id(session))
+        return await original(server, session, envelope)
+
+    smtp_server.mailbox.handle_DATA = count_sessions  # type: ignore[attr-defined]
+    send_alerts_pass()
+    assert len(mailbox.messages) == 3 and len(set(sessions)) == 1
