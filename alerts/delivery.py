@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from alerts import emails
 from alerts.matching import alert_items_match
-from alerts.models import AlertItem, Bounce, Delivery, DeliveryKind, Frequency, Subscriber
-from alerts.services import PAUSED_BY_FAILURES, alerts_expire_unconfirmed, subscriber_pause
+from alerts.models import AlertItem, Delivery, DeliveryKind, Frequency, Subscriber
+from alerts.services import alerts_expire_unconfirmed, bounce_record
 from bukaamanzi.lib.schedules import next_daily
 from reports.models import Report, ReportStatus
 
@@ -202,14 +202,8 @@ def _failed(delivery: Delivery, now: dt.datetime, error: str, *, hard: bool, ref
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(attempts=attempts, last_error=error[:2000], lease_until=None,
                                                        next_attempt_at=now + backoff)
-        subscriber = delivery.subscriber
         if refused:
-            Bounce.objects.create(subscriber=subscriber, delivery=delivery, hard=hard, reason=error[:2000])
-        if hard:
-            failures = subscriber.hard_failures + 1
-            Subscriber.objects.filter(pk=subscriber.pk).update(hard_failures=failures)
-            if failures >= settings.ALERT_MAX_HARD_FAILURES:
-                subscriber_pause(subscribers=[subscriber], reason=PAUSED_BY_FAILURES)
+            bounce_record(subscriber=delivery.subscriber, hard=hard, reason=error, delivery=delivery)
 
 
 def deliveries_send(*, now: dt.datetime | None = None) -> tuple[int, int]:

@@ -21,7 +21,8 @@ from django.utils.translation import ngettext
 
 from alerts import tokens
 from alerts.models import Alert, AlertItem, AlertKind, Delivery, DeliveryKind
-from changelog.models import ChangeType, EntityType
+from bukaamanzi.lib.sources import source_info
+from changelog.models import ChangeSource, ChangeType, DataChangeLog, EntityType
 from projects.history import change_sentences
 from projects.models import Project
 
@@ -45,6 +46,9 @@ def page_of(alert: Alert) -> str:
         return absolute(reverse("projects:detail", args=[alert.project_id]))
     if alert.kind == AlertKind.MUNICIPALITY and alert.municipality is not None:
         return absolute(reverse("municipalities:detail", args=[alert.municipality.code]))
+    if alert.center is not None:  # the home page's list and map, filtered to the circle
+        center = f"{alert.center.x:.5f},{alert.center.y:.5f},{alert.radius_km}"
+        return absolute(reverse("projects:home")) + f"?center={center}"
     return absolute(reverse("projects:home"))
 
 
@@ -70,10 +74,18 @@ class Section:
     lines: list[Line] = field(default_factory=list)
 
 
-def _lines(item: AlertItem, project_names: dict[str, str]) -> list[Line]:
+def _source(change: DataChangeLog, project_source: str) -> str:
+    """Who made the change, as residents read it: the data source by name, a moderator, or a resident."""
+    if change.source == ChangeSource.ETL_PIPELINE and project_source:
+        return str(source_info(project_source).title)
+    return str(change.get_source_display())
+
+
+def _lines(item: AlertItem, projects: dict[str, tuple[str, str]]) -> list[Line]:
     change = item.change
     when = formats.date_format(timezone.localtime(change.created_at), "j F Y, H:i")
-    source = str(change.get_source_display())
+    name, project_source = projects.get(change.project_id, ("", ""))
+    source = _source(change, project_source)
     if change.entity_type == EntityType.REPORT:
         title = (change.new_values or {}).get("title") or (item.report.title if item.report else "")
         url = absolute(reverse("reports:detail", args=[change.entity_id]))
@@ -83,7 +95,6 @@ def _lines(item: AlertItem, project_names: dict[str, str]) -> list[Line]:
             text = _("Community report updated: “%(title)s”") % {"title": title}
         return [Line(text=text, url=url, source=source, when=when)]
     url = absolute(reverse("projects:detail", args=[change.project_id])) if change.project_id else ""
-    name = project_names.get(change.project_id, "")
     prefix = f"{name}: " if name and change.change_type != ChangeType.CREATED else ""
     return [Line(text=prefix + sentence, url=url, source=source, when=when) for sentence in change_sentences(change)]
 
@@ -91,10 +102,12 @@ def _lines(item: AlertItem, project_names: dict[str, str]) -> list[Line]:
 def sections_of(delivery: Delivery) -> list[Section]:
     items = list(delivery.items.select_related("alert__project", "alert__municipality", "change", "report")
                  .order_by("alert_id", "change_id"))
-    # Each line names its project (a municipality's or an area's email covers many).
-    project_names = {str(pk): name for pk, name in Project.objects.filter(
-        pk__in={item.change.project_id for item in items if item.change.project_id}).values_list("pk", "name")}
+    # Each line names its project (a municipality's or an area's email covers many) and its data source.
+    projects = {str(pk): (name, source) for pk, name, source in Project.objects.filter(
+        pk__in={item.change.project_id for item in items if item.change.project_id}).values_list(
+        "pk", "name", "source")}
     by_alert: dict[int, Section] = {}
+    shown: set[int] = set()  # a change two alerts share is told once, under the first
     for item in items:
         alert = item.alert
         section = by_alert.get(alert.pk)
@@ -103,7 +116,9 @@ def sections_of(delivery: Delivery) -> list[Section]:
                 alert=alert, title=describe(alert), url=page_of(alert),
                 unsubscribe_url=absolute(reverse("alerts:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE,
                                                                                           [alert.pk])])))
-        section.lines.extend(_lines(item, project_names))
+        if item.change_id not in shown:
+            shown.add(item.change_id)
+            section.lines.extend(_lines(item, projects))
     return [section for section in by_alert.values() if section.lines]
 
 

@@ -18,10 +18,11 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alerts.models import Alert, AlertKind, Delivery, DeliveryKind, Frequency, Subscriber
+from alerts.models import Alert, AlertKind, Bounce, Delivery, DeliveryKind, Frequency, Subscriber
 from bukaamanzi.lib.geo import SOUTH_AFRICA
 from changelog.models import AdminAction
 from municipalities.models import Municipality
@@ -223,6 +224,19 @@ def _record(moderator: str, subscriber_ids: list[int], action: str, reason: str)
     AdminAction.objects.bulk_create([
         AdminAction(admin_name=moderator, target_type="subscriber", target_id=str(pk), action=action, reason=reason)
         for pk in subscriber_ids])
+
+
+def bounce_record(*, subscriber: Subscriber, hard: bool, reason: str, delivery: Delivery | None = None) -> Bounce:
+    """A refusal at send time, or a bounce the mail system reported later (`manage.py record_bounce`). After
+    ALERT_MAX_HARD_FAILURES hard ones in a row (a sent email resets the count) the address is paused."""
+    with transaction.atomic():
+        bounce = Bounce.objects.create(subscriber=subscriber, delivery=delivery, hard=hard, reason=reason[:2000])
+        if hard:
+            Subscriber.objects.filter(pk=subscriber.pk).update(hard_failures=F("hard_failures") + 1)
+            subscriber.refresh_from_db(fields=["hard_failures"])
+            if subscriber.hard_failures >= settings.ALERT_MAX_HARD_FAILURES:
+                subscriber_pause(subscribers=[subscriber], reason=PAUSED_BY_FAILURES)
+    return bounce
 
 
 def alerts_expire_unconfirmed(*, now: dt.datetime | None = None) -> int:

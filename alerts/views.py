@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -90,11 +91,11 @@ def _render_form(request: HttpRequest, form: AlertForm, project: Project | None,
 
 
 def alert_sent(request: HttpRequest) -> HttpResponse:
-    return render(request, "alerts/sent.html", {"days": 7})
+    return render(request, "alerts/sent.html", {"days": settings.ALERT_CONFIRM_DAYS})
 
 
 def _bad_link(request: HttpRequest) -> HttpResponse:
-    return render(request, "alerts/bad_link.html", status=400)
+    return render(request, "alerts/bad_link.html", {"days": settings.ALERT_CONFIRM_DAYS}, status=400)
 
 
 def alert_confirm_view(request: HttpRequest, token: str) -> HttpResponse:

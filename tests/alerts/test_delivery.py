@@ -200,3 +200,36 @@ def test_one_pass_sends_its_emails_over_one_smtp_session(mailbox: Mailbox, smtp_
     smtp_server.mailbox.handle_DATA = count_sessions  # type: ignore[attr-defined]
     send_alerts_pass()
     assert len(mailbox.messages) == 3 and len(set(sessions)) == 1
+
+
+def test_bounces_reported_later_count_towards_the_pause(mailbox: Mailbox) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    alert_subscribe(email="bouncy@example.org", target=AlertTarget(kind=AlertKind.PROJECT, project=ProjectFactory()),
+                    frequency=Frequency.IMMEDIATE, language="en")
+    out = StringIO()
+    call_command("record_bounce", "nobody@example.org", stdout=out)
+    assert "nothing recorded" in out.getvalue() and not Bounce.objects.exists()
+    call_command("record_bounce", "Bouncy@example.org", "--soft", stdout=out)
+    for _ in range(5):
+        call_command("record_bounce", "bouncy@example.org", "--reason", "550 user unknown", stdout=out)
+    subscriber = Subscriber.objects.get()
+    assert subscriber.paused_at is not None and Bounce.objects.filter(hard=True).count() == 5
+    assert Bounce.objects.filter(hard=False).count() == 1
+    send_alerts_pass()
+    assert mailbox.to("bouncy@example.org") == []
+
+
+def test_a_change_two_alerts_share_is_told_once_and_names_its_data_source(mailbox: Mailbox) -> None:
+    project = ProjectFactory(name="Bellville pump station")  # at -33.9249, 18.4241
+    confirmed_alert("both@example.org", AlertTarget(kind=AlertKind.PROJECT, project=project))
+    confirmed_alert("both@example.org", area_target(lat=-33.93, lng=18.43, radius_km=5))
+    send_alerts_pass()
+    mailbox.clear()
+    _change_progress(project, "45")
+    send_alerts_pass()
+    (body,) = alert_emails(mailbox, "both@example.org")
+    assert body.count("45%") == 1
+    assert "Source: National Treasury" in body, body

@@ -69,7 +69,7 @@ def test_main_pages_have_no_serious_or_critical_accessibility_violations(page, s
     cape, _ = make_projects()
     ReportFactory(project=cape, contributor_name="Thandi")
     for path in ("/", f"/projects/{cape.pk}/", "/municipalities/CPT/", f"/reports/new/?project={cape.pk}",
-                 "/about/"):
+                 "/about/", f"/alerts/?project={cape.pk}", "/alerts/?lat=-33.92&lng=18.42"):
         page.goto(f"{site}{path}")
         assert axe_violations(page) == [], path
 
@@ -81,4 +81,18 @@ def test_report_form_errors_are_announced_and_keep_what_was_typed(page, site) ->
     assert page.locator("#error-summary").is_visible()
     assert page.get_by_label("Title").input_value() == "Leak"
     assert page.locator("#id_description").get_attribute("aria-invalid") == "true"
+    assert axe_violations(page) == []
+
+
+def test_alert_sign_up_errors_are_announced_and_the_map_fills_the_area(page, site) -> None:
+    page.goto(f"{site}/alerts/")
+    page.get_by_label("An area: everything within a distance of a place").check()
+    page.get_by_role("button", name="Send me the confirmation email").click()
+    assert page.locator("#error-summary").is_visible()
+    assert axe_violations(page) == []
+    page.locator("#pick-map").click()  # a tap on the map fills the centre's number boxes
+    assert page.locator("#id_latitude").input_value() != ""
+    page.get_by_label("Your email").fill("browser@example.org")
+    page.get_by_role("button", name="Send me the confirmation email").click()
+    page.wait_for_url("**/alerts/sent/")
     assert axe_violations(page) == []

@@ -28,7 +28,7 @@ def test_server_error_page_stands_alone_without_the_database(django_assert_num_q
 
 
 def test_every_page_has_a_skip_link_and_a_language_switcher(client) -> None:
-    for url in ("/", "/about/", "/municipalities/", "/reports/new/"):
+    for url in ("/", "/about/", "/municipalities/", "/reports/new/", "/alerts/"):
         html = client.get(url).content.decode()
         assert 'class="skip-link" href="#main"' in html and 'name="language"' in html
 

@@ -29,6 +29,6 @@ def test_rendered_pages_show_no_template_syntax(client: "Client", db: None) -> N
     project = Project.objects.select_related("municipality").first()
     assert project is not None and project.municipality is not None
     for url in ["/", f"/projects/{project.pk}/", f"/municipalities/{project.municipality.code}/", "/pipeline/",
-                "/about/", "/reports/new/", "/municipalities/"]:
+                "/about/", "/reports/new/", "/municipalities/", "/alerts/", f"/alerts/?project={project.pk}"]:
         content = client.get(url).content
         assert b"{#" not in content and b"{%" not in content and b"{{" not in content, url
