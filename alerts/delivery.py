@@ -1,13 +1,15 @@
 """Sending alert emails exactly once: claim what is due into a delivery, then send it under a lease.
 
-1. **Claim** (per address, language and frequency, in one transaction): the address's row is locked, the due
-   items are tied to a new `Delivery` by `UPDATE ... WHERE delivery IS NULL`, and the address's last-email time
-   is moved on. If another sender claimed any of the items first, the update touches fewer rows and the whole
-   claim is rolled back. So an item is in one delivery at most, and a delivery covers what it covers for ever.
-2. **Send** (per delivery): a sender takes the delivery's lease with a conditional UPDATE, sends, and marks it
-   sent. One that dies holding the lease leaves the delivery unsent; after `ALERT_SEND_LEASE_SECONDS` the next
-   pass takes it and sends it. A refusal by the server is recorded as a bounce and retried with backoff; after
-   `ALERT_MAX_HARD_FAILURES` hard failures in a row the address is paused.
+1. **Claim** (a batch of addresses per transaction, one delivery per address, language and frequency): the
+   addresses' rows are locked, the due items are read after the lock and tied to new `Delivery` rows by
+   `UPDATE ... WHERE delivery IS NULL`, and the addresses' last-email times are moved on. If another sender had
+   claimed any of the items first, an update touches fewer rows and the whole claim is rolled back. So an item
+   is in one delivery at most, and a delivery covers what it covers for ever.
+2. **Send** (a batch of deliveries at a time): a sender leases the deliveries no other sender holds in one
+   conditional UPDATE (its token marks which it got), sends each and marks it sent at once. One that dies
+   holding a lease leaves the delivery unsent; after `ALERT_SEND_LEASE_SECONDS` the next pass sends it. A
+   refusal by the server is recorded as a bounce and retried with backoff; after `ALERT_MAX_HARD_FAILURES` hard
+   failures in a row the address is paused.
 
 Held back at claim time (they stay pending): items of reports that moderation has flagged or marked as spam,
 and reports from a first-time sender for `ALERT_NEW_SENDER_HOLD_MINUTES` unless a moderator published them.
@@ -18,12 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -85,19 +89,31 @@ def _held_reports(report_ids: set[int], now: dt.datetime) -> set[int]:
     return held
 
 
-def deliveries_claim(*, now: dt.datetime | None = None) -> list[int]:
-    """Tie every due item to a new delivery; returns the new deliveries' ids."""
-    now = now or timezone.now()
+CLAIM_BATCH = 200  # addresses per claim transaction
+SEND_BATCH = 100  # deliveries leased and loaded together
+
+
+def due_items(*, now: dt.datetime) -> Q:
+    """Pending items whose address may be sent to now: immediate ones once the address's last immediate email
+    is ALERT_IMMEDIATE_EVERY_MINUTES old, daily ones (changes up to the last 07:00) once a day."""
     digest_since = last_digest_time(now)
     immediate_since = now - dt.timedelta(minutes=settings.ALERT_IMMEDIATE_EVERY_MINUTES)
-    groups = (AlertItem.objects.filter(pending_items())
-              .values_list("alert__subscriber_id", "alert__language", "alert__frequency").distinct())
-    claimed = []
-    for subscriber_id, language, frequency in list(groups):
-        delivery_id = _claim_group(subscriber_id, language, frequency, now=now, digest_since=digest_since,
-                                   immediate_since=immediate_since)
-        if delivery_id is not None:
-            claimed.append(delivery_id)
+    immediate = Q(alert__frequency=Frequency.IMMEDIATE) & (
+        Q(alert__subscriber__last_immediate_at__isnull=True)
+        | Q(alert__subscriber__last_immediate_at__lte=immediate_since))
+    daily = Q(alert__frequency=Frequency.DAILY, change__created_at__lte=digest_since) & (
+        Q(alert__subscriber__last_digest_at__isnull=True) | Q(alert__subscriber__last_digest_at__lt=digest_since))
+    return pending_items() & (immediate | daily)
+
+
+def deliveries_claim(*, now: dt.datetime | None = None) -> list[int]:
+    """Tie every due item to a new delivery (one per address, language and frequency); returns their ids."""
+    now = now or timezone.now()
+    subscriber_ids = sorted(set(AlertItem.objects.filter(due_items(now=now)).values_list(
+        "alert__subscriber_id", flat=True)))
+    claimed: list[int] = []
+    for start in range(0, len(subscriber_ids), CLAIM_BATCH):
+        claimed += _claim_batch(subscriber_ids[start:start + CLAIM_BATCH], now=now)
     return claimed
 
 
@@ -105,33 +121,41 @@ class _ClaimedElsewhere(Exception):
     pass
 
 
-def _claim_group(subscriber_id: int, language: str, frequency: str, *, now: dt.datetime,
-                 digest_since: dt.datetime, immediate_since: dt.datetime) -> int | None:
+def _claim_batch(subscriber_ids: list[int], *, now: dt.datetime) -> list[int]:
+    """One transaction for a batch of addresses. Their rows are locked first (on PostgreSQL; SQLite runs one
+    writing transaction at a time), and what is due is read after the lock, so a second sender either skips
+    addresses another holds or sees the items and times that one has just claimed and stamped."""
     try:
         with transaction.atomic():
-            subscriber = Subscriber.objects.select_for_update().get(pk=subscriber_id)
-            items = AlertItem.objects.filter(pending_items(), alert__subscriber=subscriber, alert__language=language,
-                                             alert__frequency=frequency)
-            if frequency == Frequency.DAILY:
-                if subscriber.last_digest_at is not None and subscriber.last_digest_at >= digest_since:
-                    return None
-                items = items.filter(change__created_at__lte=digest_since)
-            elif subscriber.last_immediate_at is not None and subscriber.last_immediate_at > immediate_since:
-                return None
-            rows = list(items.values_list("pk", "report_id"))
-            held = _held_reports({report for _, report in rows if report is not None}, now)
-            due = [pk for pk, report in rows if report not in held]
-            if not due:
-                return None
-            delivery = Delivery.objects.create(subscriber=subscriber, kind=DeliveryKind.ALERTS, frequency=frequency,
-                                               language=language, next_attempt_at=now)
-            if AlertItem.objects.filter(pk__in=due, delivery__isnull=True).update(delivery=delivery) != len(due):
-                raise _ClaimedElsewhere
-            stamp = {"last_digest_at": now} if frequency == Frequency.DAILY else {"last_immediate_at": now}
-            Subscriber.objects.filter(pk=subscriber.pk).update(**stamp)
-            return delivery.pk
+            locked = Subscriber.objects.filter(pk__in=subscriber_ids).order_by("pk")
+            if connection.vendor == "postgresql":
+                locked = locked.select_for_update(skip_locked=True)  # held by another sender: it claims them
+            ids = list(locked.values_list("pk", flat=True))
+            rows = list(AlertItem.objects.filter(due_items(now=now), alert__subscriber__in=ids).values_list(
+                "pk", "report_id", "alert__subscriber_id", "alert__language", "alert__frequency"))
+            held = _held_reports({row[1] for row in rows if row[1] is not None}, now)
+            groups: dict[tuple[int, str, str], list[int]] = defaultdict(list)
+            for pk, report_id, subscriber_id, language, frequency in rows:
+                if report_id not in held:
+                    groups[(subscriber_id, language, frequency)].append(pk)
+            if not groups:
+                return []
+            deliveries = Delivery.objects.bulk_create([
+                Delivery(subscriber_id=subscriber_id, kind=DeliveryKind.ALERTS, frequency=frequency,
+                         language=language, next_attempt_at=now)
+                for subscriber_id, language, frequency in groups])
+            for delivery, item_ids in zip(deliveries, groups.values(), strict=True):
+                if AlertItem.objects.filter(pk__in=item_ids, delivery__isnull=True).update(
+                        delivery=delivery) != len(item_ids):
+                    raise _ClaimedElsewhere  # cannot happen while the rows are locked; never claim half
+            for frequency, stamp in ((Frequency.IMMEDIATE, "last_immediate_at"), (Frequency.DAILY, "last_digest_at")):
+                stamped = {subscriber_id for subscriber_id, _language, f in groups if f == frequency}
+                if stamped:
+                    Subscriber.objects.filter(pk__in=stamped).update(**{stamp: now})
+            return [delivery.pk for delivery in deliveries]
     except _ClaimedElsewhere:
-        return None
+        logger.warning("Alert claim rolled back: another sender claimed some of its items")
+        return []
 
 
 def deliveries_due(now: dt.datetime) -> list[int]:
@@ -140,36 +164,67 @@ def deliveries_due(now: dt.datetime) -> list[int]:
                 .values_list("pk", flat=True))
 
 
-def _take_lease(delivery_id: int, now: dt.datetime) -> bool:
-    lease = now + dt.timedelta(seconds=settings.ALERT_SEND_LEASE_SECONDS)
-    return bool(Delivery.objects.unsent().filter(pk=delivery_id).filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(lease_until=lease))
+def _take_leases(delivery_ids: list[int], now: dt.datetime) -> list[Delivery]:
+    """Lease what no other sender holds, in one UPDATE; the token says which rows this sender got."""
+    token = uuid.uuid4().hex
+    Delivery.objects.unsent().filter(pk__in=delivery_ids).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(
+        lease_until=now + dt.timedelta(seconds=settings.ALERT_SEND_LEASE_SECONDS), lease_token=token)
+    return list(Delivery.objects.filter(lease_token=token, sent_at__isnull=True).select_related(
+        "subscriber", "alert__project", "alert__municipality").order_by("pk"))
 
 
-def delivery_send(delivery_id: int, *, now: dt.datetime | None = None,
-                  connection: BaseEmailBackend | None = None) -> bool | None:
-    """Send one delivery if no other sender holds it. True: sent; False: failed (retried later); None: not
-    taken (sent already, held by another sender, or nothing left to say). `connection`: an open mail
-    connection to reuse (a pass sends thousands of emails; one SMTP session per email would cost a handshake
-    each)."""
-    now = now or timezone.now()
-    if not _take_lease(delivery_id, now):
-        return None
-    delivery = Delivery.objects.select_related("subscriber", "alert__project", "alert__municipality").get(
-        pk=delivery_id)
+def delivery_send(delivery_id: int, *, now: dt.datetime | None = None) -> bool | None:
+    """Send one delivery now (a confirmation just asked for) if no other sender holds it. True: sent; False:
+    failed (retried later); None: not taken (sent already, held by another sender, or nothing left to say)."""
+    mail = get_connection()
+    try:
+        outcomes, _unreachable = _send_batch([delivery_id], now=now or timezone.now(), mail=mail)
+    finally:
+        mail.close()
+    return outcomes[0] if outcomes else None
+
+
+def _send_batch(delivery_ids: list[int], *, now: dt.datetime,
+                mail: BaseEmailBackend) -> tuple[list[bool | None], bool]:
+    """Lease, load and send a batch over the open mail connection; (outcomes, whether the server was
+    unreachable, in which case the batch's unsent rest is released for the next pass)."""
+    deliveries = _take_leases(delivery_ids, now)
+    contents = emails.contents_of([d for d in deliveries if d.kind == DeliveryKind.ALERTS])
+    outcomes: list[bool | None] = []
+    for index, delivery in enumerate(deliveries):
+        try:
+            mail.open()  # opened here, the backend keeps it open across messages (no-op when open)
+        except (smtplib.SMTPException, OSError) as exc:
+            _failed(delivery, now, repr(exc), hard=False, refused=False)
+            _release(deliveries[index + 1:])
+            logger.warning("Mail server unreachable: %s deliveries wait for the next pass", len(deliveries) - index)
+            return [*outcomes, False], True
+        outcome = _send_one(delivery, contents.get(delivery.pk, []), now=now, mail=mail)
+        outcomes.append(outcome)
+        if outcome is False:
+            mail.close()  # a refusal may have ended the session: the next email opens a fresh one
+    return outcomes, False
+
+
+def _release(deliveries: list[Delivery]) -> None:
+    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(lease_until=None)
+
+
+def _send_one(delivery: Delivery, sections: list[emails.Section], *, now: dt.datetime,
+              mail: BaseEmailBackend) -> bool | None:
     subscriber = delivery.subscriber
     if subscriber.paused_at is not None:
         _give_up(delivery, now, "The address is paused.")
         return None
-    sections = None
     if delivery.kind == DeliveryKind.ALERTS:
         # Alerts cancelled after the claim are left out; what remains is what the delivery covered.
-        sections = [s for s in emails.sections_of(delivery) if s.alert.unsubscribed_at is None]
+        sections = [s for s in sections if s.alert.unsubscribed_at is None]
         if not sections:
             _give_up(delivery, now, "Nothing left to send: the alerts were cancelled.")
             return None
     message = emails.build(delivery, sections)
-    message.connection = connection
+    message.connection = mail
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
@@ -179,9 +234,10 @@ def delivery_send(delivery_id: int, *, now: dt.datetime | None = None,
     except smtplib.SMTPResponseException as exc:
         _failed(delivery, now, f"{exc.smtp_code} {exc.smtp_error!r}", hard=exc.smtp_code >= 500, refused=True)
         return False
-    except (smtplib.SMTPException, OSError) as exc:  # the server could not be reached or broke off: try again
+    except (smtplib.SMTPException, OSError) as exc:  # the server broke off: try again later
         _failed(delivery, now, repr(exc), hard=False, refused=False)
         return False
+    # Marked at once, email by email: a sender that dies now resends at most the one email in flight.
     Delivery.objects.filter(pk=delivery.pk).update(
         sent_at=timezone.now(), lease_until=None, attempts=delivery.attempts + 1,
         message_id=message.extra_headers["Message-ID"], last_error="")
@@ -207,32 +263,21 @@ def _failed(delivery: Delivery, now: dt.datetime, error: str, *, hard: bool, ref
 
 
 def deliveries_send(*, now: dt.datetime | None = None) -> tuple[int, int]:
-    """Send every due delivery this sender can take; returns (sent, failed)."""
+    """Send every due delivery this sender can take, over one SMTP session; returns (sent, failed). When the
+    server cannot be reached, the first delivery records the failure and the rest wait for the next pass."""
     now = now or timezone.now()
     sent = failed = 0
     due = deliveries_due(now)
-    if not due:
-        return sent, failed
-    connection = get_connection()
+    mail = get_connection()
     try:
-        for index, delivery_id in enumerate(due):
-            try:
-                connection.open()  # opened here, the backend keeps it open across messages (no-op when open)
-                reachable = True
-            except (smtplib.SMTPException, OSError):
-                reachable = False  # this delivery's own attempt records the failure
-            outcome = delivery_send(delivery_id, now=now, connection=connection)
-            sent += outcome is True
-            failed += outcome is False
-            if outcome is False:
-                if not reachable:
-                    logger.warning("Mail server unreachable: %s deliveries wait for the next pass",
-                                   len(due) - index - 1)
-                    break
-                # The session may be broken (a refusal can end it): the next email opens a fresh one.
-                connection.close()
+        for start in range(0, len(due), SEND_BATCH):
+            outcomes, unreachable = _send_batch(due[start:start + SEND_BATCH], now=now, mail=mail)
+            sent += outcomes.count(True)
+            failed += outcomes.count(False)
+            if unreachable:
+                break
     finally:
-        connection.close()
+        mail.close()
     return sent, failed
 
 

@@ -99,13 +99,31 @@ def _lines(item: AlertItem, projects: dict[str, tuple[str, str]]) -> list[Line]:
     return [Line(text=prefix + sentence, url=url, source=source, when=when) for sentence in change_sentences(change)]
 
 
-def sections_of(delivery: Delivery) -> list[Section]:
-    items = list(delivery.items.select_related("alert__project", "alert__municipality", "change", "report")
-                 .order_by("alert_id", "change_id"))
+def contents_of(deliveries: list[Delivery]) -> dict[int, list[Section]]:
+    """What each alert delivery tells, in its own language: two queries for the whole batch."""
+    items = list(AlertItem.objects.filter(delivery__in=[d.pk for d in deliveries])
+                 .select_related("alert__project", "alert__municipality", "change", "report")
+                 .order_by("delivery_id", "alert_id", "change_id"))
     # Each line names its project (a municipality's or an area's email covers many) and its data source.
     projects = {str(pk): (name, source) for pk, name, source in Project.objects.filter(
         pk__in={item.change.project_id for item in items if item.change.project_id}).values_list(
         "pk", "name", "source")}
+    by_delivery: dict[int, list[AlertItem]] = {}
+    for item in items:
+        by_delivery.setdefault(item.delivery_id, []).append(item)  # type: ignore[arg-type]
+    languages = {d.pk: d.language for d in deliveries}
+    contents = {}
+    for delivery_id, its_items in by_delivery.items():
+        with translation.override(languages[delivery_id]):
+            contents[delivery_id] = _sections(its_items, projects)
+    return contents
+
+
+def sections_of(delivery: Delivery) -> list[Section]:
+    return contents_of([delivery]).get(delivery.pk, [])
+
+
+def _sections(items: list[AlertItem], projects: dict[str, tuple[str, str]]) -> list[Section]:
     by_alert: dict[int, Section] = {}
     shown: set[int] = set()  # a change two alerts share is told once, under the first
     for item in items:

@@ -122,6 +122,7 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(_("claimed"), auto_now_add=True)
     # A sender holds a delivery until `lease_until`; one that dies leaves it to be taken again after that.
     lease_until = models.DateTimeField(_("held by a sender until"), null=True, blank=True)
+    lease_token = models.CharField(_("sender's lease"), max_length=32, blank=True, db_index=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)

@@ -233,3 +233,16 @@ def test_a_change_two_alerts_share_is_told_once_and_names_its_data_source(mailbo
     (body,) = alert_emails(mailbox, "both@example.org")
     assert body.count("45%") == 1
     assert "Source: National Treasury" in body, body
+
+
+def test_an_alert_email_in_isizulu_tells_its_changes_in_isizulu(mailbox: Mailbox) -> None:
+    project = ProjectFactory(name="Umlazi reservoir")
+    confirmed_alert("zulu2@example.org", AlertTarget(kind=AlertKind.PROJECT, project=project), language="zu")
+    send_alerts_pass()
+    mailbox.clear()
+    _change_progress(project, "65")
+    send_alerts_pass()
+    (body,) = [text_of(m) for m in mailbox.to("zulu2@example.org")]
+    assert "Okushintshile kusukela kwi-imeyili yethu yokugcina." in body
+    assert "iphrojekthi “Umlazi reservoir”" in body and "65%" in body
+    assert "What changed" not in body and "the project" not in body
