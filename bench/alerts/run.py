@@ -4,7 +4,7 @@
     .venv/bin/python bench/alerts/run.py --alerts 10000 --changes 1000 --projects 5000
 
     # PostGIS: the checkout's private cluster (scripts/pg.sh)
-    scripts/pg.sh start && psql -h var/pg -U postgres -d postgres -c "CREATE DATABASE bukaamanzi_bench_alerts"
+    scripts/pg.sh start && psql -h "$PWD/var/pg" -U postgres -d postgres -c "CREATE DATABASE bukaamanzi_bench_alerts"
     DATABASE_URL="postgis://postgres@/bukaamanzi_bench_alerts?host=$PWD/var/pg" \
         .venv/bin/python bench/alerts/run.py --alerts 10000 --changes 1000 --projects 5000
 
@@ -402,8 +402,10 @@ def run_pass(counter: QueryCounter, *, trace_memory: bool, profile: str) -> tupl
     records = []
     gc.collect()
     profiler = cProfile.Profile() if profile else None
-    with (calls_recorded(delivery, "_claim_group", counter, claims),
-          calls_recorded(delivery, "delivery_send", counter, sends)):
+    # Claims run per batch of addresses and sends per batch of deliveries; `_claim_batch` returns the batch's
+    # delivery ids and `_send_one` is called once per email (its batch's lease and load queries are shared).
+    with (calls_recorded(delivery, "_claim_batch", counter, claims),
+          calls_recorded(delivery, "_send_batch", counter, sends)):
         if trace_memory:
             tracemalloc.start()
         if profiler is not None:
@@ -429,8 +431,11 @@ def per_email(claims: list[tuple[Any, Any, int]], sends: list[tuple[Any, Any, in
 
     items = dict(AlertItem.objects.filter(delivery__isnull=False).values("delivery").annotate(n=Count("pk"))
                  .values_list("delivery", "n"))
-    claimed = [(items.get(delivery_id, 0), queries) for _args, delivery_id, queries in claims if delivery_id]
-    sent = [(items.get(delivery_id, 0), queries) for delivery_id, outcome, queries in sends if outcome is True]
+    # Per batch: (items in the batch's emails / emails, queries / emails), so a flat figure means no N+1.
+    claimed = [(round(sum(items.get(d, 0) for d in ids) / len(ids)), round(queries / len(ids), 1))
+               for _ids, ids, queries in claims if ids]
+    sent = [(round(sum(items.get(d, 0) for d in ids) / len(ids)), round(queries / max(1, outcome[0].count(True)), 1))
+            for ids, outcome, queries in sends if outcome[0].count(True)]
     # One alert per address here, so an email is about one kind of alert.
     kinds = Counter(kind for _pk, kind in Delivery.objects.filter(kind="alerts", sent_at__isnull=False)
                     .values_list("pk", "items__alert__kind").distinct().order_by())
@@ -441,8 +446,8 @@ def per_email(claims: list[tuple[Any, Any, int]], sends: list[tuple[Any, Any, in
         by_queries = [q for _, q in pairs]
         most = max(pairs)  # the email with the most items
         return {"min": min(by_queries), "max": max(by_queries), "median": statistics.median(by_queries),
-                "for_the_email_of_most_items": {"items": most[0], "queries": most[1]},
-                "for_one_item_emails": sorted({q for n, q in pairs if n == 1})}
+                "for_the_batch_of_most_items_per_email": {"items_per_email": most[0], "queries_per_email": most[1]},
+                "for_batches_of_one_item_emails": sorted({q for n, q in pairs if n == 1})}
 
     counts = sorted(items.values())
     return {
@@ -451,7 +456,7 @@ def per_email(claims: list[tuple[Any, Any, int]], sends: list[tuple[Any, Any, in
         "items_per_email": {"min": counts[0], "median": statistics.median(counts), "max": counts[-1]} if counts
         else {},
         "emails_by_alert_kind": dict(kinds),
-        "claims_without_email": sum(1 for _a, delivery_id, _q in claims if not delivery_id),
+        "claim_batches": len(claims), "send_batches": len(sends),
     }
 
 
