@@ -91,6 +91,7 @@ def _held_reports(report_ids: set[int], now: dt.datetime) -> set[int]:
 
 CLAIM_BATCH = 200  # addresses per claim transaction
 SEND_BATCH = 100  # deliveries leased and loaded together
+UPDATE_ITEMS = 5000  # items claimed per UPDATE statement
 
 
 def due_items(*, now: dt.datetime) -> Q:
@@ -109,8 +110,8 @@ def due_items(*, now: dt.datetime) -> Q:
 def deliveries_claim(*, now: dt.datetime | None = None) -> list[int]:
     """Tie every due item to a new delivery (one per address, language and frequency); returns their ids."""
     now = now or timezone.now()
-    subscriber_ids = sorted(set(AlertItem.objects.filter(due_items(now=now)).values_list(
-        "alert__subscriber_id", flat=True)))
+    subscriber_ids = sorted(set(AlertItem.objects.filter(due_items(now=now)).order_by().values_list(
+        "alert__subscriber_id", flat=True).distinct()))
     claimed: list[int] = []
     for start in range(0, len(subscriber_ids), CLAIM_BATCH):
         claimed += _claim_batch(subscriber_ids[start:start + CLAIM_BATCH], now=now)
@@ -119,6 +120,21 @@ def deliveries_claim(*, now: dt.datetime | None = None) -> list[int]:
 
 class _ClaimedElsewhere(Exception):
     pass
+
+
+def _chunks(pairs: list[tuple[Delivery, list[int]]], size: int) -> list[list[tuple[Delivery, list[int]]]]:
+    """Runs of (delivery, items) of at most `size` items each; a delivery with more is split over runs."""
+    pieces = [(delivery, item_ids[start:start + size]) for delivery, item_ids in pairs
+              for start in range(0, len(item_ids), size)]
+    chunks: list[list[tuple[Delivery, list[int]]]] = [[]]
+    count = 0
+    for delivery, item_ids in pieces:
+        if chunks[-1] and count + len(item_ids) > size:
+            chunks.append([])
+            count = 0
+        chunks[-1].append((delivery, item_ids))
+        count += len(item_ids)
+    return chunks
 
 
 def _claim_batch(subscriber_ids: list[int], *, now: dt.datetime) -> list[int]:
@@ -144,13 +160,16 @@ def _claim_batch(subscriber_ids: list[int], *, now: dt.datetime) -> list[int]:
                 Delivery(subscriber_id=subscriber_id, kind=DeliveryKind.ALERTS, frequency=frequency,
                          language=language, next_attempt_at=now)
                 for subscriber_id, language, frequency in groups])
-            # One UPDATE for the batch (a statement per delivery cost 1.6 ms each on PostGIS); only rows still
-            # unclaimed are taken, and fewer than expected means another sender was first.
-            which = Case(*(When(pk__in=item_ids, then=Value(delivery.pk))
-                           for delivery, item_ids in zip(deliveries, groups.values(), strict=True)))
-            wanted = [pk for item_ids in groups.values() for pk in item_ids]
-            if AlertItem.objects.filter(pk__in=wanted, delivery__isnull=True).update(delivery_id=which) != len(wanted):
-                raise _ClaimedElsewhere  # cannot happen while the rows are locked; never claim half
+            # A few UPDATEs for the batch (a statement per delivery cost 1.6 ms each on PostGIS), each of at most
+            # UPDATE_ITEMS items (SQLite takes 32,766 parameters a statement, and an ingestion run can owe one
+            # address hundreds of items); only rows still unclaimed are taken, and fewer than expected means
+            # another sender was first.
+            for chunk in _chunks(list(zip(deliveries, groups.values(), strict=True)), UPDATE_ITEMS):
+                which = Case(*(When(pk__in=item_ids, then=Value(delivery.pk)) for delivery, item_ids in chunk))
+                wanted = [pk for _delivery, item_ids in chunk for pk in item_ids]
+                if AlertItem.objects.filter(pk__in=wanted, delivery__isnull=True).update(
+                        delivery_id=which) != len(wanted):
+                    raise _ClaimedElsewhere  # cannot happen while the rows are locked; never claim half
             for frequency, stamp in ((Frequency.IMMEDIATE, "last_immediate_at"), (Frequency.DAILY, "last_digest_at")):
                 stamped = {subscriber_id for subscriber_id, _language, f in groups if f == frequency}
                 if stamped:

@@ -57,6 +57,11 @@ def _message_id(delivery: Delivery) -> str:
     return f"<alerts.{delivery.pk}.{int(delivery.created_at.timestamp())}@{domain}>"
 
 
+# An ingestion run can change hundreds of a metro's projects at once: an email lists this many per alert and
+# counts the rest, rather than running to pages on a phone.
+MAX_LINES_PER_SECTION = 30
+
+
 @dataclass
 class Line:
     text: str
@@ -72,6 +77,7 @@ class Section:
     url: str
     unsubscribe_url: str
     lines: list[Line] = field(default_factory=list)
+    more: int = 0  # lines past MAX_LINES_PER_SECTION, told as a number with the link to the page
 
 
 def _source(change: DataChangeLog, project_source: str) -> str:
@@ -152,6 +158,9 @@ def _sections(entries: list[tuple[Alert, DataChangeLog]], projects: dict[str, tu
             if key not in lines:
                 lines[key] = _lines(change, projects)
             section.lines.extend(lines[key])
+    for section in by_alert.values():
+        section.more = max(0, len(section.lines) - MAX_LINES_PER_SECTION)
+        del section.lines[MAX_LINES_PER_SECTION:]
     return [section for section in by_alert.values() if section.lines]
 
 
@@ -176,7 +185,7 @@ def build(delivery: Delivery, sections: list[Section] | None = None) -> EmailMul
         else:
             sections = sections if sections is not None else sections_of(delivery)
             alert_ids = [section.alert.pk for section in sections]
-            count = sum(len(section.lines) for section in sections)
+            count = sum(len(section.lines) + section.more for section in sections)
             context = {"sections": sections, "manage_url": manage_url, "daily": delivery.frequency == "daily"}
             subject = ngettext("%(count)d update on %(target)s", "%(count)d updates on %(target)s", count) % {
                 "count": count, "target": sections[0].title if len(sections) == 1 else _("what you follow")}

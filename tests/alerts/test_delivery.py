@@ -246,3 +246,27 @@ def test_an_alert_email_in_isizulu_tells_its_changes_in_isizulu(mailbox: Mailbox
     assert "Okushintshile kusukela kwi-imeyili yethu yokugcina." in body
     assert "iphrojekthi “Umlazi reservoir”" in body and "65%" in body
     assert "What changed" not in body and "the project" not in body
+
+
+def test_an_address_owed_thousands_of_changes_is_claimed_in_bounded_statements_and_told_briefly(
+        mailbox: Mailbox, settings: object) -> None:
+    """An ingestion run that changes a metro's every project owes its followers one item per project."""
+    from alerts import delivery as delivery_module
+    from alerts.emails import MAX_LINES_PER_SECTION
+
+    project = ProjectFactory(name="Many changes")
+    confirmed_alert("busy@example.org", AlertTarget(kind=AlertKind.PROJECT, project=project))
+    send_alerts_pass()
+    mailbox.clear()
+    for progress in range(1, 46):
+        _change_progress(project, str(progress))
+    original = delivery_module.UPDATE_ITEMS
+    delivery_module.UPDATE_ITEMS = 10  # forces the items over several statements
+    try:
+        send_alerts_pass()
+    finally:
+        delivery_module.UPDATE_ITEMS = original
+    (body,) = alert_emails(mailbox, "busy@example.org")
+    assert body.count("Many changes:") == MAX_LINES_PER_SECTION
+    assert f"and {45 - MAX_LINES_PER_SECTION} more" in body
+    assert Delivery.objects.get(kind="alerts").items.count() == 45
