@@ -177,7 +177,7 @@ def test_unconfirmed_sign_ups_expire_after_seven_days_and_their_link_stops_worki
     assert client.get(link).status_code == 400
 
 
-def test_manage_page_lists_an_addresss_alerts_and_drops_all(mailbox: Mailbox) -> None:
+def test_manage_page_lists_an_addresss_alerts_and_drops_one_or_all(mailbox: Mailbox) -> None:
     client = Client()
     project = ProjectFactory(name="Mthatha dam pipeline")
     _api_sign_up(client, email="many@example.org", kind="project", project_id=str(project.pk))
@@ -188,6 +188,10 @@ def test_manage_page_lists_an_addresss_alerts_and_drops_all(mailbox: Mailbox) ->
     page = client.get(manage)
     assert page.status_code == 200
     assert "Mthatha dam pipeline" in page.content.decode() and "City of Cape Town" in page.content.decode()
+    project_alert = Alert.objects.get(kind="project")
+    dropped = client.post(manage, {"alert": [str(project_alert.pk)]})
+    assert "1 alert stopped." in dropped.content.decode()
+    assert list(Alert.objects.filter(unsubscribed_at__isnull=True).values_list("kind", flat=True)) == ["municipality"]
     client.post(manage, {"all": "1"})
     assert not Alert.objects.filter(unsubscribed_at__isnull=True).exists()
 
