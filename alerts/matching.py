@@ -22,14 +22,14 @@ import math
 import uuid
 from collections import defaultdict
 
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.geos import Point
 from django.db import connection, transaction
-from django.db.models import FloatField, Func, IntegerField, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import QuerySet
 
 from alerts.models import Alert, AlertItem, AlertKind
 from alerts.services import MAX_RADIUS_KM
 from bukaamanzi.lib.geo import box_around
+from bukaamanzi.lib.spatial import X, Y, box_overlaps
 from changelog.models import ChangeSource, DataChangeLog, EntityType
 from municipalities.models import Municipality
 from projects.models import Project
@@ -47,38 +47,18 @@ def distance_km(lng_a: float, lat_a: float, lng_b: float, lat_b: float) -> float
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-_RTREE_SQL = (  # the R*Tree SpatiaLite keeps for alerts_alert.center (names fixed here, never from input)
-    "SELECT pkid FROM idx_alerts_alert_center WHERE xmin <= %s AND xmax >= %s AND ymin <= %s AND ymax >= %s"
-)
-
-
 def area_candidates(point: Point) -> QuerySet[Alert]:
     """Confirmed area alerts whose centre may be within MAX_RADIUS_KM of the point, as the spatial index sees it.
     Paused addresses are left to the claim (their items wait, then expire): checking them here joined every
     address to every area query."""
-    min_x, min_y, max_x, max_y = box_around(lng=point.x, lat=point.y, radius_km=float(MAX_RADIUS_KM))
     candidates = Alert.objects.filter(kind=AlertKind.AREA, confirmed_at__isnull=False, unsubscribed_at__isnull=True)
-    if connection.vendor == "postgresql":
-        # The bare && operator: the GiST index answers.
-        return candidates.filter(center__bboverlaps=Polygon.from_bbox((min_x, min_y, max_x, max_y)))
-    rowid = RawSQL('"alerts_alert"."rowid"', (), output_field=IntegerField())  # noqa: S611
-    return candidates.alias(_rowid=rowid).filter(_rowid__in=RawSQL(_RTREE_SQL, (max_x, min_x, max_y, min_y)))  # noqa: S611
-
-
-class _X(Func):
-    function = "ST_X"
-    output_field = FloatField()
-
-
-class _Y(Func):
-    function = "ST_Y"
-    output_field = FloatField()
+    return box_overlaps(candidates, "center", box_around(lng=point.x, lat=point.y, radius_km=float(MAX_RADIUS_KM)))
 
 
 def area_alerts_near(point: Point) -> list[Alert]:
     """Area alerts whose circle holds the point: the index narrows, the great-circle distance decides. The
     centres come as plain numbers (decoding a geometry per candidate was most of the match's time)."""
-    rows = area_candidates(point).values_list("pk", "confirmed_at", "radius_km", _X("center"), _Y("center"))
+    rows = area_candidates(point).values_list("pk", "confirmed_at", "radius_km", X("center"), Y("center"))
     return [Alert(pk=pk, confirmed_at=confirmed_at, kind=AlertKind.AREA)
             for pk, confirmed_at, radius_km, lng, lat in rows
             if distance_km(point.x, point.y, lng, lat) <= float(radius_km)]

@@ -163,15 +163,6 @@ class AlertItem(models.Model):
         indexes = [models.Index(fields=["alert"], name="alert_item_pending_idx", condition=Q(delivery__isnull=True))]
 
 
-class MatchCursor(models.Model):
-    """The last change-log id turned into alert items (one row). Advanced by compare-and-set, so two senders
-    running at once never both match the same changes."""
-
-    name = models.CharField(max_length=30, unique=True)
-    last_change_id = models.BigIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
-
-
 class Bounce(models.Model):
     """A refusal by the receiving server (at send time) or a bounce reported later; staff read them."""
 

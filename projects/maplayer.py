@@ -27,11 +27,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.db import connection
-from django.db.models import FloatField, Func, IntegerField
-from django.db.models.expressions import RawSQL
 
 from bukaamanzi.apitools import dumps
 from bukaamanzi.lib.sources import real_source_names
+from bukaamanzi.lib.spatial import X, Y, is_spatialite, rtree_prefilter
 from projects.attribution import attribution_summary
 from projects.filters import ProjectFilterForm, _box_around
 from projects.models import Project, ProjectQuerySet, Source
@@ -44,22 +43,6 @@ MAX_ZOOM = 22
 GRID_MAX_ZOOM = 10
 GRID_CACHE_SIZE = 32
 Box = tuple[float, float, float, float]  # min_lng, min_lat, max_lng, max_lat
-SPATIALITE_INDEX_TABLE = "idx_projects_project_location"
-# The R*Tree's own columns: boxes that overlap the query box. A constant table name; the numbers are parameters.
-INDEX_SQL = (
-    f"SELECT pkid FROM {SPATIALITE_INDEX_TABLE} "  # noqa: S608
-    "WHERE xmin <= %s AND xmax >= %s AND ymin <= %s AND ymax >= %s"
-)
-
-
-class X(Func):
-    function = "ST_X"
-    output_field = FloatField()
-
-
-class Y(Func):
-    function = "ST_Y"
-    output_field = FloatField()
 
 
 def with_lng_lat(queryset: ProjectQuerySet) -> ProjectQuerySet:
@@ -67,18 +50,9 @@ def with_lng_lat(queryset: ProjectQuerySet) -> ProjectQuerySet:
     return queryset.annotate(lng=X("location"), lat=Y("location"))
 
 
-def is_spatialite() -> bool:
-    return connection.vendor == "sqlite"
-
-
 def index_prefilter(queryset: ProjectQuerySet, box: Polygon) -> ProjectQuerySet:
     """On SpatiaLite, narrow by the R*Tree first (see the module docstring); a no-op on PostGIS."""
-    if not is_spatialite():
-        return queryset
-    min_x, min_y, max_x, max_y = box.extent
-    candidates = RawSQL(INDEX_SQL, (max_x, min_x, max_y, min_y))  # noqa: S611
-    rowid = RawSQL('"projects_project"."rowid"', (), output_field=IntegerField())  # noqa: S611
-    return queryset.alias(_rowid=rowid).filter(_rowid__in=candidates)
+    return rtree_prefilter(queryset, "location", box)
 
 
 def indexed(queryset: ProjectQuerySet, form: ProjectFilterForm, *, bbox: bool = True) -> ProjectQuerySet:

@@ -249,7 +249,7 @@ def prepare() -> None:
     """Schema, municipalities (idempotent), and no rows left from an earlier run."""
     from django.core.management import call_command
 
-    from alerts.models import Alert, AlertItem, Bounce, Delivery, MatchCursor, Subscriber
+    from alerts.models import Alert, AlertItem, Bounce, Delivery, Subscriber
     from changelog.models import DataChangeLog
     from municipalities.services import municipality_load_reference, municipality_locate_points
     from projects.models import Project
@@ -261,7 +261,7 @@ def prepare() -> None:
         raise SystemExit("; ".join(loaded.errors))
     municipality_locate_points()
     # Children first, so that each delete has nothing left to cascade to.
-    for model in (AlertItem, Bounce, Delivery, Alert, Subscriber, MatchCursor):
+    for model in (AlertItem, Bounce, Delivery, Alert, Subscriber):
         model.objects.all().delete()
     Report.objects.filter(title__startswith="BENCH ").delete()
     Contributor.objects.filter(email=KNOWN_SENDER).delete()
