@@ -11,8 +11,9 @@
    refusal by the server is recorded as a bounce and retried with backoff; after `ALERT_MAX_HARD_FAILURES` hard
    failures in a row the address is paused.
 
-Held back at claim time (they stay pending): items of reports that moderation has flagged or marked as spam,
-and reports from a first-time sender for `ALERT_NEW_SENDER_HOLD_MINUTES` unless a moderator published them.
+Held back at claim time (they stay pending): items of reports and report updates that moderation has flagged or
+marked as spam, and reports from a first-time sender for `ALERT_NEW_SENDER_HOLD_MINUTES` unless a moderator
+published them.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from alerts.matching import alert_items_match
 from alerts.models import AlertItem, Delivery, DeliveryKind, Frequency, Subscriber
 from alerts.services import alerts_expire_unconfirmed, bounce_record
 from bukaamanzi.lib.schedules import next_daily
-from reports.models import Report, ReportStatus
+from reports.models import Report, ReportStatus, ReportUpdate
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=6)
@@ -87,6 +88,15 @@ def _held_reports(report_ids: set[int], now: dt.datetime) -> set[int]:
         if not email or first_report.get(email, report["created_at"]) >= report["created_at"]:
             held.add(report["pk"])
     return held
+
+
+def _hidden_updates(update_ids: set[object]) -> set[int]:
+    """Report updates that moderation hid: their items wait (and expire) like those of hidden reports."""
+    ids = {int(pk) for pk in update_ids if isinstance(pk, int) or (isinstance(pk, str) and pk.isdigit())}
+    if not ids:
+        return set()
+    return set(ReportUpdate.objects.filter(pk__in=ids).exclude(status=ReportStatus.PUBLISHED)
+               .values_list("pk", flat=True))
 
 
 CLAIM_BATCH = 200  # addresses per claim transaction
@@ -148,11 +158,13 @@ def _claim_batch(subscriber_ids: list[int], *, now: dt.datetime) -> list[int]:
                 locked = locked.select_for_update(skip_locked=True)  # held by another sender: it claims them
             ids = list(locked.values_list("pk", flat=True))
             rows = list(AlertItem.objects.filter(due_items(now=now), alert__subscriber__in=ids).values_list(
-                "pk", "report_id", "alert__subscriber_id", "alert__language", "alert__frequency"))
+                "pk", "report_id", "alert__subscriber_id", "alert__language", "alert__frequency",
+                "change__new_values__update_id"))
             held = _held_reports({row[1] for row in rows if row[1] is not None}, now)
+            hidden_updates = _hidden_updates({row[5] for row in rows if row[5] is not None})
             groups: dict[tuple[int, str, str], list[int]] = defaultdict(list)
-            for pk, report_id, subscriber_id, language, frequency in rows:
-                if report_id not in held:
+            for pk, report_id, subscriber_id, language, frequency, update_id in rows:
+                if report_id not in held and update_id not in hidden_updates:
                     groups[(subscriber_id, language, frequency)].append(pk)
             if not groups:
                 return []

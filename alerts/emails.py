@@ -23,8 +23,8 @@ from alerts import tokens
 from alerts.models import Alert, AlertItem, AlertKind, Delivery, DeliveryKind
 from bukaamanzi.lib.sources import source_info
 from changelog.models import ChangeSource, ChangeType, DataChangeLog, EntityType
-from projects.history import change_sentences
 from projects.models import Project
+from reports.history import change_sentences
 
 
 def absolute(path: str) -> str:
@@ -95,10 +95,10 @@ def _lines(change: DataChangeLog, projects: dict[str, tuple[str, str]]) -> list[
         title = (change.new_values or {}).get("title") or ""
         url = absolute(reverse("reports:detail", args=[change.entity_id]))
         if change.change_type == ChangeType.CREATED:
-            text = _("New community report: “%(title)s”") % {"title": title}
+            texts = [_("New community report: “%(title)s”") % {"title": title}]
         else:
-            text = _("Community report updated: “%(title)s”") % {"title": title}
-        return [Line(text=text, url=url, source=source, when=when)]
+            texts = change_sentences(change) or [_("Community report updated: “%(title)s”") % {"title": title}]
+        return [Line(text=text, url=url, source=source, when=when) for text in texts]
     url = absolute(reverse("projects:detail", args=[change.project_id])) if change.project_id else ""
     prefix = f"{name}: " if name and change.change_type != ChangeType.CREATED else ""
     return [Line(text=prefix + sentence, url=url, source=source, when=when) for sentence in change_sentences(change)]

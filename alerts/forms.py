@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alerts.models import AlertKind, Frequency
 from alerts.services import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, MIN_RADIUS_KM, AlertError, AlertTarget, alert_target
+from bukaamanzi.lib.forms import HoneypotForm
 from reports.forms import find_place
 
 REQUIRED = {"required": _("Please fill in this field.")}
@@ -22,7 +23,7 @@ ERROR_FIELDS = {"project_id": "kind", "municipality": "municipality", "lat": "la
                 "radius_km": "radius_km", "kind": "kind", "email": "email", "frequency": "frequency"}
 
 
-class AlertForm(forms.Form):
+class AlertForm(HoneypotForm):
     email = forms.EmailField(label=_("Your email"), error_messages={
         **REQUIRED, "invalid": _("Please enter a valid email address.")},
         help_text=_("Never shown to anyone. We send a link to confirm first."))
@@ -43,16 +44,10 @@ class AlertForm(forms.Form):
                                   widget=forms.RadioSelect,
                                   error_messages={**REQUIRED, "invalid_choice": _("Please choose how often.")})
     # A field people never see; bots fill every box they find.
-    website = forms.CharField(label=_("Leave this empty"), required=False)
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.target: AlertTarget | None = None
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -12,8 +12,8 @@ second's duplicates are ignored).
   the spatial index (GiST on PostGIS, the R*Tree on SpatiaLite) by a box around the point as wide as the largest
   radius; the exact great-circle distance decides.
 
-Left out: votes (counts, not news) and moderators' actions on reports (a report hidden by moderation is not news
-to the public either; the send step drops its items).
+Left out: votes (counts, not news) and moderators' actions on reports other than a new state (a report hidden
+by moderation is not news to the public either; the send step drops its items).
 """
 
 from __future__ import annotations
@@ -66,9 +66,10 @@ def area_alerts_near(point: Point) -> list[Alert]:
 
 def _worth_alerting(change: DataChangeLog) -> bool:
     if change.entity_type == EntityType.REPORT:
-        if change.source == ChangeSource.ADMIN_ACTION:
-            return False
         fields = set(change.field_changes or ())
+        if change.source == ChangeSource.ADMIN_ACTION:
+            # Hiding, notes and links are not news; a moderator saying "in progress" or "fixed" is.
+            return "state" in fields
         return not (fields and fields <= QUIET_REPORT_FIELDS)
     return change.entity_type in (EntityType.PROJECT, EntityType.BUDGET)
 

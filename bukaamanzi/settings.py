@@ -320,6 +320,7 @@ OC4IDS_LICENSE_URL: str = env("OC4IDS_LICENSE_URL", default="")
 # every web process (Redis) or each process counts on its own.
 REPORT_RATE_LIMIT: str = env("REPORT_RATE_LIMIT", default="10/h")
 VOTE_RATE_LIMIT: str = env("VOTE_RATE_LIMIT", default="60/h")
+UPDATE_RATE_LIMIT: str = env("UPDATE_RATE_LIMIT", default="20/h")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "ratelimit": (

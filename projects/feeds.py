@@ -1,7 +1,8 @@
-"""Follow a project or a municipality: Atom and RSS feeds of its changes and its new community reports.
+"""Follow a project or a municipality: Atom and RSS feeds of its changes and its community reports' news
+(new reports, their updates and new states).
 
 Items come from the change log (the same rows as the project history), so a feed reader sees exactly what the
-page shows. Reports that moderators later hid are left out.
+page shows. Reports and updates that moderators later hid are left out.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from django.utils.translation import gettext as _
 
 from changelog.models import ChangeType, DataChangeLog, EntityType
 from municipalities.models import Municipality
-from projects.history import change_sentences
 from projects.models import Project
-from reports.models import Report
+from reports.history import change_sentences
+from reports.models import Report, ReportStatus, ReportUpdate
 
 FEED_SIZE = 50
 
@@ -27,17 +28,24 @@ def _entries(query: Q) -> list[DataChangeLog]:
     """Project changes and new reports matching `query`, newest first, with the names needed for titles."""
     rows = list(
         DataChangeLog.objects.filter(query)
-        .filter(Q(entity_type=EntityType.PROJECT) | Q(entity_type=EntityType.REPORT, change_type=ChangeType.CREATED))
+        .filter(Q(entity_type=EntityType.PROJECT) | Q(entity_type=EntityType.REPORT, change_type=ChangeType.CREATED)
+                # Updates and state changes carry the state; votes and hiding do not.
+                | Q(entity_type=EntityType.REPORT, new_values__has_key="state"))
         .order_by("-created_at", "-pk")[:FEED_SIZE]
     )
     report_ids = [int(r.entity_id) for r in rows if r.entity_type == EntityType.REPORT and r.entity_id.isdigit()]
     visible = set(Report.objects.published().filter(pk__in=report_ids).values_list("pk", flat=True))
+    update_ids = {(r.new_values or {}).get("update_id") for r in rows if (r.new_values or {}).get("update_text")}
+    hidden_updates = set(ReportUpdate.objects.filter(pk__in=update_ids - {None}).exclude(
+        status=ReportStatus.PUBLISHED).values_list("pk", flat=True))
     project_ids = {r.project_id for r in rows if r.project_id}
     names = {str(pk): name for pk, name in Project.objects.filter(pk__in=project_ids).values_list("pk", "name")}
     kept = []
     for row in rows:
         if row.entity_type == EntityType.REPORT and int(row.entity_id) not in visible:
             continue
+        if (row.new_values or {}).get("update_text") and row.new_values.get("update_id") in hidden_updates:
+            continue  # an update moderators hid
         row.project_name = names.get(row.project_id, "")  # type: ignore[attr-defined]
         if change_sentences(row):
             kept.append(row)
@@ -49,7 +57,7 @@ class _ChangeFeed(Feed):
 
     def item_title(self, item: DataChangeLog) -> str:
         name = getattr(item, "project_name", "")
-        if item.entity_type == EntityType.REPORT:
+        if item.entity_type == EntityType.REPORT and item.change_type == ChangeType.CREATED:
             return _("New report: %(title)s") % {"title": (item.new_values or {}).get("title", "")}
         sentences = "; ".join(change_sentences(item))
         return f"{name}: {sentences}" if name else sentences

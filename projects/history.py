@@ -24,7 +24,8 @@ from projects.models import Project, Status
 QUIET_FIELDS = {"raw_data", "skipped_locked", "source_api_id", "is_demo", "location", "content_hash"}
 
 
-def _date(value: dt.date | dt.datetime) -> str:
+def date_text(value: dt.date | dt.datetime) -> str:
+    """A date as the history writes it (3 March 2026), in South African time."""
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date()
     return formats.date_format(value, "j F Y")
@@ -60,7 +61,7 @@ def _show(field: str, value: Any) -> str:
             return str(value)
     if field in ("start_date", "end_date"):
         try:
-            return _date(dt.date.fromisoformat(str(value)))
+            return date_text(dt.date.fromisoformat(str(value)))
         except ValueError:
             return str(value)
     text = str(value)
@@ -68,12 +69,9 @@ def _show(field: str, value: Any) -> str:
 
 
 def change_sentences(entry: DataChangeLog) -> list[str]:
-    """One sentence per change a resident would care about."""
-    when = _date(entry.created_at)
+    """One sentence per change to a project a resident would care about (reports: `reports.history`)."""
+    when = date_text(entry.created_at)
     if entry.entity_type == EntityType.REPORT:
-        title = (entry.new_values or {}).get("title", "")
-        if entry.change_type == ChangeType.CREATED:
-            return [_("New community report “%(title)s” on %(date)s") % {"title": title, "date": when}]
         return []
     if entry.change_type == ChangeType.CREATED:
         return [_("Project added by %(source)s on %(date)s") % {"source": entry.get_source_display().lower(),

@@ -105,6 +105,7 @@ class ReportSummary(Schema):
     id: int
     title: str
     report_type: str
+    state: str
     created_at: dt.datetime
     upvotes: int
     downvotes: int

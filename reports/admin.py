@@ -30,8 +30,15 @@ from django.utils.translation import ngettext
 from changelog.admin import ReadOnlyAdminMixin
 from changelog.models import AdminAction, DataChangeLog, EntityType
 from municipalities.admin import readonly_map
-from reports.admin_forms import LinkProjectForm, NoteForm, ReasonForm
-from reports.models import Contributor, Report, ReportPhoto, ReportVote
+from reports.admin_forms import DuplicateForm, LinkProjectForm, NoteForm, ReasonForm, StateForm
+from reports.lifecycle import (
+    report_mark_duplicate,
+    report_set_state,
+    update_flag,
+    update_mark_spam,
+    update_publish,
+)
+from reports.models import Contributor, Report, ReportPhoto, ReportUpdate, ReportVote, UpdatePhoto
 from reports.services import (
     ReportError,
     report_add_note,
@@ -50,11 +57,14 @@ PREVIEW_ROWS = 20
 THUMBNAIL_PX = 64
 
 
-def photo_thumbnail(photo: ReportPhoto, size: int = THUMBNAIL_PX) -> SafeString:
+def photo_thumbnail(photo: ReportPhoto | UpdatePhoto, size: int = THUMBNAIL_PX) -> SafeString:
     """The stored photo drawn small, with its description as alt text (or a plain one when it has none)."""
     width, height = photo.width or size, photo.height or size
     scale = size / max(width, height)
-    alt = photo.alt_text or _("Photo sent with report %(id)s") % {"id": photo.report_id}
+    if isinstance(photo, UpdatePhoto):
+        alt = photo.alt_text or _("Photo sent with update %(id)s") % {"id": photo.update_id}
+    else:
+        alt = photo.alt_text or _("Photo sent with report %(id)s") % {"id": photo.report_id}
     return format_html(
         '<img src="{}" alt="{}" width="{}" height="{}" loading="lazy" decoding="async">',
         photo.image.url, alt, max(1, round(width * scale)), max(1, round(height * scale)),
@@ -68,8 +78,8 @@ def photo_thumbnail(photo: ReportPhoto, size: int = THUMBNAIL_PX) -> SafeString:
 class Moderation:
     title: Promise
     form_class: type[ReasonForm]
-    # (reports, moderator, cleaned form data) -> number of reports moderated
-    run: Callable[[list[Report], str, dict[str, Any]], int]
+    # (reports or updates, moderator, cleaned form data) -> how many were moderated
+    run: Callable[[list[Any], str, dict[str, Any]], int]
 
 
 MODERATIONS: dict[str, Moderation] = {
@@ -99,26 +109,49 @@ MODERATIONS: dict[str, Moderation] = {
             reports=reports, note=data["note"], moderator=moderator, reason=data["reason"]
         ),
     ),
+    "set_state": Moderation(
+        _("Set the state (open, in progress, fixed…)"), StateForm,
+        lambda reports, moderator, data: report_set_state(
+            reports=reports, state=data["state"], moderator=moderator, reason=data["reason"]
+        ),
+    ),
+    "mark_duplicate": Moderation(
+        _("Mark as a duplicate of another report"), DuplicateForm,
+        lambda reports, moderator, data: report_mark_duplicate(
+            reports=reports, original=data["original"], moderator=moderator, reason=data["reason"]
+        ),
+    ),
+}
+
+UPDATE_MODERATIONS: dict[str, Moderation] = {
+    "flag": Moderation(
+        _("Flag (hide from the public)"), ReasonForm,
+        lambda updates, moderator, data: update_flag(updates=updates, moderator=moderator, reason=data["reason"]),
+    ),
+    "unflag": Moderation(
+        _("Unflag (publish again)"), ReasonForm,
+        lambda updates, moderator, data: update_publish(updates=updates, moderator=moderator,
+                                                        reason=data["reason"]),
+    ),
+    "spam": Moderation(
+        _("Mark as spam"), ReasonForm,
+        lambda updates, moderator, data: update_mark_spam(updates=updates, moderator=moderator,
+                                                          reason=data["reason"]),
+    ),
 }
 
 
-def _build_form(name: str, request: HttpRequest) -> ReasonForm:
-    moderation = MODERATIONS[name]
+def _build_form(moderation: Moderation, request: HttpRequest) -> ReasonForm:
     kwargs: dict[str, Any] = {}
     if moderation.form_class is LinkProjectForm and "_search" in request.POST:
         kwargs["search"] = request.POST.get("project_search", "").strip()
     if "apply" in request.POST:
         return moderation.form_class(request.POST, **kwargs)
     # First showing, or a project search: keep what was typed, without complaining about what was not.
-    initial = {key: request.POST.get(key, "") for key in ("reason", "note", "project_search")}
+    initial = {key: request.POST.get(key, "") for key in ("reason", "note", "project_search", "state", "original")}
     return moderation.form_class(initial=initial, **kwargs)
 
 
-# The change-list action (a ReportAdmin method) that leads to each moderation's confirmation page.
-ACTION_OF_MODERATION = {
-    "flag": "flag_reports", "unflag": "unflag_reports", "spam": "spam_reports", "link_project": "link_reports",
-    "note": "note_reports",
-}
 
 
 # --- Filters ----------------------------------------------------------------------------------------------
@@ -153,29 +186,149 @@ class ReportPhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
         return format_html('<a href="{}">{}</a>', obj.image.url, photo_thumbnail(obj, size=240))
 
 
+class ModeratedAdmin(admin.ModelAdmin):
+    """Actions that ask for a reason on a confirmation page, from the change list (one or many items) and as
+    buttons on each item's page. Subclasses name their moderations and the change-list action of each."""
+
+    moderations: dict[str, Moderation] = {}
+    # moderation name -> the change-list action (a method) that leads to its confirmation page
+    action_of_moderation: dict[str, str] = {}
+
+    def preview_line(self, obj: Any) -> str:
+        return str(obj)
+
+    def moderation_links(self, request: HttpRequest, object_id: str) -> list[tuple[str, Promise]]:
+        if not self.has_change_permission(request):
+            return []
+        return [(reverse(f"admin:{self._moderate_url_name}", args=[object_id, name]), moderation.title)
+                for name, moderation in self.moderations.items()]
+
+    @property
+    def _moderate_url_name(self) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_moderate"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/moderate/<str:name>/",
+                self.admin_site.admin_view(self.moderate_one_view),
+                name=self._moderate_url_name,
+            ),
+            *super().get_urls(),
+        ]
+
+    def moderate_one_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
+        """The confirmation page for one report, reached from the buttons on its page."""
+        if name not in self.moderations:
+            raise PermissionDenied
+        item = get_object_or_404(self.model, pk=object_id)
+        if not self.has_change_permission(request, item):
+            raise PermissionDenied
+        response = self._moderate(request, self.model.objects.filter(pk=item.pk), name, single=item)
+        change_url = f"admin:{self.opts.app_label}_{self.opts.model_name}_change"
+        return response or HttpResponseRedirect(reverse(change_url, args=[item.pk]))
+
+    def _moderate(
+        self, request: HttpRequest, queryset: QuerySet[Any], name: str, single: Any = None
+    ) -> HttpResponse | None:
+        """Show the confirmation form; on a valid submission run the service and return None (done)."""
+        moderation = self.moderations[name]
+        form = _build_form(moderation, request)
+        if "apply" in request.POST and form.is_valid():
+            items = list(self.for_moderation(queryset).order_by("pk"))
+            try:
+                count = moderation.run(items, request.user.get_username(), form.cleaned_data)
+            except ReportError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(action)s: done for %(count)d item.", "%(action)s: done for %(count)d items.", count
+                    ) % {"action": moderation.title, "count": count},
+                    messages.SUCCESS,
+                )
+                return None
+        total = queryset.count()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": moderation.title,
+            "opts": self.opts,
+            "moderation_name": name,
+            "moderation": moderation,
+            "form": form,
+            "media": self.media + form.media,
+            "preview": [(obj.pk, self.preview_line(obj)) for obj in self.for_moderation(queryset)[:PREVIEW_ROWS]],
+            "total": total,
+            "more": max(0, total - PREVIEW_ROWS),
+            "single": single,
+            # Carried through the page so that the admin routes the submission back to this action.
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_name": self.action_of_moderation[name],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "searched": "_search" in request.POST,
+            "search_count": getattr(form, "search_count", None),
+        }
+        return TemplateResponse(request, "admin/reports/moderate.html", context)
+
+    def for_moderation(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """The rows as the services need them (related rows joined)."""
+        return queryset
+
+
+
+
+class ReportUpdateInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ReportUpdate
+    fields = ("update_link", "status", "effect", "by_reporter", "contributor_name", "created_at")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = False
+
+    @admin.display(description=_("update"))
+    def update_link(self, obj: ReportUpdate) -> SafeString:
+        return format_html('<a href="{}">{}</a>', reverse("admin:reports_reportupdate_change", args=[obj.pk]),
+                           obj.text[:80])
+
+
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ModeratedAdmin):
     list_display = (
-        "thumbnails", "title", "status", "report_type", "project_link", "created_at", "reviewed_at", "map_link",
-        "votes",
+        "thumbnails", "title", "status", "state", "report_type", "project_link", "created_at", "reviewed_at",
+        "map_link", "votes",
     )
     list_display_links = ("title",)
-    list_filter = (ReviewFilter, "status", "report_type")
+    list_filter = (ReviewFilter, "status", "state", "report_type")
     search_fields = ("title", "description", "address", "contributor_name", "=project__external_id")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     list_select_related = ("project", "project__municipality")
     show_full_result_count = False
     list_per_page = 100
-    actions = ("flag_reports", "unflag_reports", "spam_reports", "link_reports", "note_reports")
+    actions = ("flag_reports", "unflag_reports", "spam_reports", "link_reports", "note_reports", "state_reports",
+               "duplicate_reports")
+    moderations = MODERATIONS
+    action_of_moderation = {
+        "flag": "flag_reports", "unflag": "unflag_reports", "spam": "spam_reports", "link_project": "link_reports",
+        "note": "note_reports", "set_state": "state_reports", "mark_duplicate": "duplicate_reports",
+    }
     fieldsets = (
         (None, {"fields": ("title", "description", "report_type", "status", "project_link", "address")}),
+        (_("State"), {"fields": ("state", "state_set_by", "state_changed_at", "duplicate_of")}),
         (_("Where"), {"fields": ("location_map",)}),
         (_("Who sent it (moderators only)"), {"fields": ("contributor_name", "contributor", "contributor_email")}),
         (_("Moderation"), {"fields": ("reviewed_at", "admin_notes", "upvotes", "downvotes", "created_at")}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)
-    inlines = (ReportPhotoInline,)
+    inlines = (ReportPhotoInline, ReportUpdateInline)
+
+    def preview_line(self, obj: Report) -> str:
+        project = f", {obj.project.name}" if obj.project is not None else ""
+        return f"{obj.title} ({obj.get_status_display()}, {obj.get_state_display()}{project})"
+
+    def for_moderation(self, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        return queryset.select_related("project__municipality", "duplicate_of")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         # One query for the thumbnails of a whole page, whatever the number of reports.
@@ -244,89 +397,19 @@ class ReportAdmin(admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
-        can_moderate = self.has_change_permission(request)
         extra_context = {
             **(extra_context or {}),
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
             "show_delete": False,
-            "moderation_links": [
-                (reverse("admin:reports_report_moderate", args=[object_id, name]), moderation.title)
-                for name, moderation in MODERATIONS.items()
-            ] if can_moderate else [],
+            "moderation_links": self.moderation_links(request, object_id),
             "audit_actions": AdminAction.objects.filter(target_type="report", target_id=object_id)[:HISTORY_ROWS],
             "audit_changes": DataChangeLog.objects.for_entity(EntityType.REPORT, object_id)[:HISTORY_ROWS],
             "audit_entity_type": EntityType.REPORT,
             "audit_entity_id": object_id,
         }
         return super().change_view(request, object_id, form_url, extra_context)
-
-    # --- moderation ---
-
-    def get_urls(self) -> list[URLPattern]:
-        return [
-            path(
-                "<path:object_id>/moderate/<str:name>/",
-                self.admin_site.admin_view(self.moderate_one_view),
-                name="reports_report_moderate",
-            ),
-            *super().get_urls(),
-        ]
-
-    def moderate_one_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
-        """The confirmation page for one report, reached from the buttons on its page."""
-        if name not in MODERATIONS:
-            raise PermissionDenied
-        report = get_object_or_404(Report, pk=object_id)
-        if not self.has_change_permission(request, report):
-            raise PermissionDenied
-        response = self._moderate(request, Report.objects.filter(pk=report.pk), name, single=report)
-        return response or HttpResponseRedirect(reverse("admin:reports_report_change", args=[report.pk]))
-
-    def _moderate(
-        self, request: HttpRequest, queryset: QuerySet[Report], name: str, single: Report | None = None
-    ) -> HttpResponse | None:
-        """Show the confirmation form; on a valid submission run the service and return None (done)."""
-        moderation = MODERATIONS[name]
-        form = _build_form(name, request)
-        if "apply" in request.POST and form.is_valid():
-            reports = list(queryset.select_related("project__municipality").order_by("pk"))
-            try:
-                count = moderation.run(reports, request.user.get_username(), form.cleaned_data)
-            except ReportError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            else:
-                self.message_user(
-                    request,
-                    ngettext(
-                        "%(action)s: done for %(count)d report.", "%(action)s: done for %(count)d reports.", count
-                    ) % {"action": moderation.title, "count": count},
-                    messages.SUCCESS,
-                )
-                return None
-        total = queryset.count()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": moderation.title,
-            "opts": self.opts,
-            "moderation_name": name,
-            "moderation": moderation,
-            "form": form,
-            "media": self.media + form.media,
-            "preview": list(queryset.select_related("project")[:PREVIEW_ROWS]),
-            "total": total,
-            "more": max(0, total - PREVIEW_ROWS),
-            "single": single,
-            # Carried through the page so that the admin routes the submission back to this action.
-            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "select_across": request.POST.get("select_across", "0"),
-            "action_name": ACTION_OF_MODERATION[name],
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "searched": "_search" in request.POST,
-            "search_count": getattr(form, "search_count", None),
-        }
-        return TemplateResponse(request, "admin/reports/report/moderate.html", context)
 
     @admin.action(description=_("Flag (hide from the public)…"), permissions=["change"])
     def flag_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
@@ -347,6 +430,103 @@ class ReportAdmin(admin.ModelAdmin):
     @admin.action(description=_("Add an internal note…"), permissions=["change"])
     def note_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
         return self._moderate(request, queryset, "note")
+
+    @admin.action(description=_("Set the state…"), permissions=["change"])
+    def state_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "set_state")
+
+    @admin.action(description=_("Mark as a duplicate…"), permissions=["change"])
+    def duplicate_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "mark_duplicate")
+
+
+# --- Updates ----------------------------------------------------------------------------------------------
+
+
+class UpdatePhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = UpdatePhoto
+    fields = ("preview", "alt_text", "width", "height", "created_at")
+    readonly_fields = fields
+    extra = 0
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj: UpdatePhoto) -> SafeString:
+        return format_html('<a href="{}">{}</a>', obj.image.url, photo_thumbnail(obj, size=240))
+
+
+@admin.register(ReportUpdate)
+class ReportUpdateAdmin(ModeratedAdmin):
+    """Updates are moderated like reports: hidden or published again with a reason, never edited here."""
+
+    list_display = ("text_start", "report", "status", "effect", "by_reporter", "contributor_name", "created_at")
+    list_filter = (ReviewFilter, "status", "effect")
+    search_fields = ("text", "contributor_name", "report__title")
+    list_select_related = ("report",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    show_full_result_count = False
+    list_per_page = 100
+    actions = ("flag_updates", "unflag_updates", "spam_updates")
+    moderations = UPDATE_MODERATIONS
+    action_of_moderation = {"flag": "flag_updates", "unflag": "unflag_updates", "spam": "spam_updates"}
+    fields = ("report", "text", "status", "effect", "previous_state", "by_reporter", "contributor_name",
+              "contributor_email", "created_at", "reviewed_at")
+    readonly_fields = fields
+    inlines = (UpdatePhotoInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ReportUpdate | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("update"))
+    def text_start(self, obj: ReportUpdate) -> str:
+        return obj.text[:80]
+
+    @admin.display(description=_("contributor's email"))
+    def contributor_email(self, obj: ReportUpdate) -> str:
+        contributor = obj.contributor
+        return contributor.email if contributor is not None and contributor.email else "-"
+
+    def preview_line(self, obj: ReportUpdate) -> str:
+        return f"{obj.text[:80]} ({obj.get_status_display()}, {obj.report.title})"
+
+    def for_moderation(self, queryset: QuerySet[ReportUpdate]) -> QuerySet[ReportUpdate]:
+        return queryset.select_related("report")
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST":
+            raise PermissionDenied(_("Updates change only through the moderation actions, which ask for a reason."))
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+            "show_delete": False,
+            "moderation_links": self.moderation_links(request, object_id),
+            "audit_actions": AdminAction.objects.filter(target_type="report_update",
+                                                        target_id=object_id)[:HISTORY_ROWS],
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=_("Flag (hide from the public)…"), permissions=["change"])
+    def flag_updates(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "flag")
+
+    @admin.action(description=_("Unflag (publish again)…"), permissions=["change"])
+    def unflag_updates(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "unflag")
+
+    @admin.action(description=_("Mark as spam…"), permissions=["change"])
+    def spam_updates(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "spam")
 
 
 # --- The rest of the reports app: read-only -----------------------------------------------------------------

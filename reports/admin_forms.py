@@ -1,4 +1,4 @@
-"""Forms of the moderation confirmation page: every action on reports asks for a reason."""
+"""Forms of the moderation confirmation page: every action on reports and updates asks for a reason."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Project
-from reports.models import Report
+from reports.lifecycle import MODERATOR_STATES
+from reports.models import Report, ReportState
 
 # How many projects the search without JavaScript lists; refine the words to find one further down.
 SEARCH_RESULTS = 20
@@ -99,3 +100,29 @@ def project_search_queryset(search: str) -> Any:
             Q(name__icontains=word) | Q(external_id__iexact=word) | Q(municipality__code__iexact=word)
         )
     return queryset.order_by("name")
+
+
+class StateForm(ReasonForm):
+    state = forms.ChoiceField(
+        label=_("New state"),
+        choices=[(value, label) for value, label in ReportState.choices if value in MODERATOR_STATES],
+        help_text=_("Shown on the report's page. To mark a duplicate, use “Mark as a duplicate”."),
+    )
+    field_order = ("state", "reason")
+
+
+class DuplicateForm(ReasonForm):
+    original = forms.IntegerField(
+        label=_("Number of the original report"),
+        min_value=1,
+        help_text=_("The number in the original report's address (/reports/<number>/). Its page lists the "
+                    "duplicates."),
+        error_messages={"required": _("Give the number of the original report.")},
+    )
+    field_order = ("original", "reason")
+
+    def clean_original(self) -> Report:
+        report = Report.objects.filter(pk=self.cleaned_data["original"]).select_related("duplicate_of").first()
+        if report is None:
+            raise forms.ValidationError(_("No report has this number."))
+        return report

@@ -1,4 +1,5 @@
-"""API endpoints for community reports: the public list (published only), submitting, voting.
+"""API endpoints for community reports: the public list and one report (published only), submitting, voting,
+and updates ("this is fixed", news, photos).
 
 Submitting and voting are rate-limited per client address (reports/ratelimit.py). The body is read here rather
 than by ninja so that a JSON body and a multipart form (with photos) go through the same checks and give the same
@@ -29,26 +30,44 @@ from bukaamanzi.apitools import (
 )
 from projects.filters import ProjectFilterForm
 from projects.models import Project
-from reports.models import Report, ReportPhoto, ReportStatus, ReportType
+from reports.lifecycle import MAX_UPDATE_PHOTOS, update_add
+from reports.models import Report, ReportPhoto, ReportStatus, ReportType, ReportUpdate, UpdatePhoto
 from reports.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
-from reports.ratelimit import report_throttle, vote_throttle
-from reports.schemas import ReportIn, ReportOut, ReportPage, VoteIn, VoteOut, check_report, check_vote
+from reports.ratelimit import report_throttle, update_throttle, vote_throttle
+from reports.schemas import (
+    ReportDetailOut,
+    ReportIn,
+    ReportOut,
+    ReportPage,
+    UpdateCreated,
+    UpdateIn,
+    VoteIn,
+    VoteOut,
+    check_report,
+    check_update,
+    check_vote,
+)
 from reports.services import DuplicateVote, PhotoUpload, ReportError, report_submit, report_vote
 
 router = Router(tags=["Reports"])
 
-REPORT_FIELDS = ("id", "project_id", "title", "description", "report_type", "status", "location", "address",
-                 "upvotes", "downvotes", "contributor_name", "created_at")
+REPORT_FIELDS = ("id", "project_id", "title", "description", "report_type", "status", "state", "state_set_by",
+                 "state_changed_at", "duplicate_of_id", "location", "address", "upvotes", "downvotes",
+                 "contributor_name", "created_at")
+UPDATE_FIELDS = ("id", "report_id", "text", "contributor_name", "by_reporter", "effect", "created_at")
 PUBLIC_STATUSES = [ReportStatus.PUBLISHED]
 
 
-def _photos_by_report(request: HttpRequest, report_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def _photos_of(request: HttpRequest, model: type[ReportPhoto] | type[UpdatePhoto], owner: str,
+               ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The photos of reports (owner "report_id") or of updates ("update_id"), by owner, in one query."""
     photos: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for photo in ReportPhoto.objects.filter(report_id__in=report_ids).order_by("pk").values(
-        "report_id", "image", "width", "height", "alt_text"
+    storage = model.image.field.storage
+    for photo in model.objects.filter(**{f"{owner}__in": ids}).order_by("pk").values(
+        owner, "image", "width", "height", "alt_text"
     ):
-        photos[photo["report_id"]].append({
-            "url": request.build_absolute_uri(ReportPhoto.image.field.storage.url(photo["image"])),
+        photos[photo[owner]].append({
+            "url": request.build_absolute_uri(storage.url(photo["image"])),
             "width": photo["width"], "height": photo["height"], "alt_text": photo["alt_text"],
         })
     return photos
@@ -60,8 +79,19 @@ def _report_item(row: dict[str, Any], photos: list[dict[str, Any]]) -> dict[str,
 
 
 def report_items(request: HttpRequest, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    photos = _photos_by_report(request, [row["id"] for row in rows])
+    photos = _photos_of(request, ReportPhoto, "report_id", [row["id"] for row in rows])
     return [_report_item(row, photos.get(row["id"], [])) for row in rows]
+
+
+def update_items(request: HttpRequest, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    photos = _photos_of(request, UpdatePhoto, "update_id", [row["id"] for row in rows])
+    return [{**row, "photos": photos.get(row["id"], [])} for row in rows]
+
+
+def _report_id(value: str) -> int:
+    if not value.isdigit() or len(value) > 18:
+        raise ApiError("report_id", _("report_id must be a whole number."))
+    return int(value)
 
 
 @router.get("", response={200: ReportPage, 422: ErrorOut}, summary="List published reports",
@@ -101,6 +131,22 @@ def list_reports(
     return json_response(request, current.envelope(report_items(request, rows)), max_age=0)
 
 
+@router.get("/{report_id}", response={200: ReportDetailOut, 404: ErrorOut, 422: ErrorOut},
+            summary="One published report with its updates", operation_id="reports_detail")
+def report_detail(request: HttpRequest, report_id: str) -> HttpResponse:
+    pk = _report_id(report_id)
+    row = Report.objects.published().filter(pk=pk).values(*REPORT_FIELDS).first()
+    if row is None:
+        raise not_found("report_id", _("No published report has this id."))
+    body = report_items(request, [row])[0]
+    updates = list(ReportUpdate.objects.published().filter(report_id=pk).order_by("created_at", "pk")
+                   .values(*UPDATE_FIELDS))
+    body["updates"] = update_items(request, updates)
+    body["duplicate_ids"] = list(Report.objects.published().filter(duplicate_of_id=pk).order_by("pk")
+                                 .values_list("pk", flat=True))
+    return json_response(request, body, max_age=0)
+
+
 def _read_body(request: HttpRequest) -> tuple[dict[str, Any], list[Any], list[str]]:
     """The submitted fields, the photo files and their alt texts, from a JSON body or a multipart form."""
     content_type = request.content_type or ""
@@ -110,6 +156,20 @@ def _read_body(request: HttpRequest) -> tuple[dict[str, Any], list[Any], list[st
         data = {key: request.POST.get(key) for key in request.POST}
         return data, request.FILES.getlist("photos"), request.POST.getlist("photo_alt")
     raise ApiError(None, _("Send the report as application/json or multipart/form-data."), status=415)
+
+
+def _photo_errors(files: list[Any], limit: int, too_many: str) -> list[tuple[str, str]]:
+    if len(files) > limit:
+        return [("photos", too_many % {"max": limit})]
+    if any(upload.size > MAX_PHOTO_BYTES for upload in files):
+        return [("photos", _("Each photo must be at most 5 MB."))]
+    return []
+
+
+def _uploads(files: list[Any], alt_texts: list[str]) -> list[PhotoUpload]:
+    return [PhotoUpload(data=upload.read(), name=upload.name or f"photo {index + 1}",
+                        alt_text=alt_texts[index] if index < len(alt_texts) else "")
+            for index, upload in enumerate(files)]
 
 
 REPORT_BODY = {
@@ -140,10 +200,7 @@ REPORT_BODY = {
 def create_report(request: HttpRequest) -> HttpResponse:
     data, files, alt_texts = _read_body(request)
     checked = check_report(data)
-    if len(files) > MAX_PHOTOS:
-        checked.errors.append(("photos", _("At most %(max)d photos can be added to a report.") % {"max": MAX_PHOTOS}))
-    elif any(upload.size > MAX_PHOTO_BYTES for upload in files):
-        checked.errors.append(("photos", _("Each photo must be at most 5 MB.")))
+    checked.errors += _photo_errors(files, MAX_PHOTOS, _("At most %(max)d photos can be added to a report."))
     if checked.errors:
         raise ApiError.of(checked.errors)
     values = checked.values
@@ -152,11 +209,7 @@ def create_report(request: HttpRequest) -> HttpResponse:
         project = Project.objects.filter(pk=values["project_id"]).select_related("municipality").first()
         if project is None:
             raise ApiError("project_id", _("No project has this id."))
-    photos = [
-        PhotoUpload(data=upload.read(), name=upload.name or f"photo {index}",
-                    alt_text=alt_texts[index] if index < len(alt_texts) else "")
-        for index, upload in enumerate(files)
-    ]
+    photos = _uploads(files, alt_texts)
     try:
         report = report_submit(
             title=values["title"], description=values["description"], report_type=values["report_type"],
@@ -178,14 +231,13 @@ def create_report(request: HttpRequest) -> HttpResponse:
              openapi_extra={"requestBody": {"required": True,
                                             "content": {"application/json": {"schema": VoteIn.model_json_schema()}}}})
 def vote(request: HttpRequest, report_id: str) -> HttpResponse:
-    if not report_id.isdigit() or len(report_id) > 18:
-        raise ApiError("report_id", _("report_id must be a whole number."))
+    pk = _report_id(report_id)
     data, _files, _alts = _read_body(request)
     try:
         direction = check_vote(data)
     except ValueError as exc:
         raise ApiError("direction", str(exc)) from exc
-    report = Report.objects.published().filter(pk=int(report_id)).select_related("project__municipality").first()
+    report = Report.objects.published().filter(pk=pk).select_related("project__municipality").first()
     if report is None:
         raise not_found("report_id", _("No published report has this id."))
     # A session key when the client has a session (the site's own pages), else its address.
@@ -196,3 +248,50 @@ def vote(request: HttpRequest, report_id: str) -> HttpResponse:
     except DuplicateVote as exc:
         raise ApiError("report_id", _("You have already voted on this report."), status=409) from exc
     return json_response(request, {"id": report.pk, "upvotes": report.upvotes, "downvotes": report.downvotes})
+
+
+UPDATE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": UpdateIn.model_json_schema()},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["text"],
+                "properties": {
+                    **UpdateIn.model_json_schema()["properties"],
+                    "photos": {"type": "array", "maxItems": MAX_UPDATE_PHOTOS,
+                               "items": {"type": "string", "format": "binary"},
+                               "description": "JPEG, PNG or WebP, at most 5 MB each; EXIF is removed."},
+                    "photo_alt": {"type": "array", "items": {"type": "string"},
+                                  "description": "A description of each photo, in the same order."},
+                },
+            }
+        },
+    },
+}
+
+
+@router.post("/{report_id}/updates", response={201: UpdateCreated, 404: ErrorOut, 415: ErrorOut, 422: ErrorOut,
+                                               429: ErrorOut},
+             summary="Add an update to a report (\"this is fixed\", news, photos)", operation_id="reports_update",
+             throttle=[update_throttle], openapi_extra={"requestBody": UPDATE_BODY})
+def create_update(request: HttpRequest, report_id: str) -> HttpResponse:
+    pk = _report_id(report_id)
+    data, files, alt_texts = _read_body(request)
+    checked = check_update(data)
+    checked.errors += _photo_errors(files, MAX_UPDATE_PHOTOS, _("At most %(max)d photos can be added to an update."))
+    if checked.errors:
+        raise ApiError.of(checked.errors)
+    report = Report.objects.published().filter(pk=pk).first()
+    if report is None:
+        raise not_found("report_id", _("No published report has this id."))
+    values = checked.values
+    try:
+        update = update_add(report=report, text=values["text"], fixed=values["fixed"], name=values["name"],
+                            email=values["email"], photos=_uploads(files, alt_texts))
+    except ReportError as exc:
+        raise ApiError(exc.field, exc.message) from exc
+    row = ReportUpdate.objects.filter(pk=update.pk).values(*UPDATE_FIELDS).get()
+    body = {**update_items(request, [row])[0], "report_state": update.report.state}
+    return json_response(request, body, status=201)

@@ -15,9 +15,11 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from bukaamanzi.lib.forms import HoneypotForm
 from bukaamanzi.lib.geo import SOUTH_AFRICA
 from municipalities import gazetteer
 from projects.models import Project
+from reports.lifecycle import MAX_UPDATE_PHOTOS
 from reports.models import ReportType
 from reports.photos import MAX_PHOTOS
 from reports.services import in_south_africa
@@ -30,14 +32,15 @@ class MultiplePhotoInput(forms.ClearableFileInput):
 
 
 class MultiplePhotoField(forms.FileField):
-    """Up to MAX_PHOTOS files from one input; each is checked by its bytes in reports.photos."""
+    """Up to `max_photos` files from one input; each is checked by its bytes in reports.photos."""
 
     widget = MultiplePhotoInput
+    max_photos = MAX_PHOTOS
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
-        if len(files) > MAX_PHOTOS:
-            raise forms.ValidationError(_("You can add at most %(max)d photos."), params={"max": MAX_PHOTOS})
+        if len(files) > self.max_photos:
+            raise forms.ValidationError(_("You can add at most %(max)d photos."), params={"max": self.max_photos})
         return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
 
 
@@ -49,7 +52,7 @@ class Location:
     place: str = ""
 
 
-class ReportForm(forms.Form):
+class ReportForm(HoneypotForm):
     project = forms.UUIDField(required=False, widget=forms.HiddenInput)
     title = forms.CharField(label=_("Title"), max_length=200, error_messages=REQUIRED,
                             help_text=_("A few words, for example “Pipe burst on Main Road”."))
@@ -81,9 +84,6 @@ class ReportForm(forms.Form):
                              error_messages={"invalid": _("Please enter a valid email address.")},
                              help_text=_("Never shown to anyone. Only moderators may use it to ask you about "
                                          "your report."))
-    # A field people never see; bots fill every box they find.
-    website = forms.CharField(label=_("Leave this empty"), required=False)
-
     def __init__(self, *args: Any, project: Project | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
@@ -96,10 +96,6 @@ class ReportForm(forms.Form):
         self.fields["longitude"].error_messages["min_value"] = self.fields["longitude"].error_messages[
             "max_value"] = _("The place must be in South Africa (longitude between %(min)s and %(max)s).") % {
             "min": SOUTH_AFRICA.min_lng, "max": SOUTH_AFRICA.max_lng}
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -144,3 +140,37 @@ def find_place(address: str, province: str = "") -> gazetteer.Place | None:
         if place is not None:
             return place
     return None
+
+
+class UpdateForm(HoneypotForm):
+    """An update to a report from anyone, on the report's page (works without JavaScript)."""
+
+    text = forms.CharField(label=_("What happened?"), max_length=5000, error_messages=REQUIRED,
+                           widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text=_("For example “A team came on Monday and the leak has stopped”."))
+    fixed = forms.BooleanField(label=_("This problem is fixed now"), required=False)
+    photos = MultiplePhotoField(label=_("Photos (up to 3)"), required=False,
+                                help_text=_("JPEG, PNG or WebP, at most 5 MB each. Location data inside photos "
+                                            "is removed."),
+                                widget=MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+    photo_description = forms.CharField(label=_("What do the photos show?"), required=False, max_length=300)
+    name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=100,
+                           help_text=_("Shown with your update. Leave empty to stay anonymous."))
+    email = forms.EmailField(label=_("Your email (optional)"), required=False,
+                             error_messages={"invalid": _("Please enter a valid email address.")},
+                             help_text=_("Never shown to anyone. Only moderators may use it to ask you about "
+                                         "your update."))
+    def __init__(self, *args: Any, can_mark_fixed: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        if not can_mark_fixed:
+            del self.fields["fixed"]
+        photos = self.fields["photos"]
+        assert isinstance(photos, MultiplePhotoField)
+        photos.max_photos = MAX_UPDATE_PHOTOS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.is_bot:
+            raise forms.ValidationError(_("This update could not be accepted."))
+        return data

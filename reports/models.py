@@ -1,4 +1,9 @@
-"""Community reports, their photos and votes (the moderation log is `changelog.AdminAction`)."""
+"""Community reports, their updates, photos and votes (the moderation log is `changelog.AdminAction`).
+
+A report has two separate conditions: its moderation `status` (published, flagged, spam: whether the public
+sees it at all) and its public `state` (open ... fixed: what happened to the problem). Rules for moving
+between states are in `reports.states`.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,26 @@ class ReportStatus(models.TextChoices):
     PUBLISHED = "published", _("Published")
     FLAGGED = "flagged", _("Flagged")
     SPAM = "spam", _("Spam")
+
+
+class ReportState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    FIXED = "fixed", _("Fixed")
+    NOT_FIXED = "not_fixed", _("Closed, not fixed")
+    DUPLICATE = "duplicate", _("Duplicate")
+    # Progress updates and completion reports tell news; they are not problems waiting for a fix.
+    NOTED = "noted", _("Noted")
+
+
+class StateSetBy(models.TextChoices):
+    """Who set the current state, so the page can say "fixed, says a resident"."""
+
+    SUBMISSION = "", _("the report itself")
+    RESIDENT = "resident", _("a resident")
+    REPORTER = "reporter", _("the reporter")
+    MODERATOR = "moderator", _("a moderator")
 
 
 class Contributor(models.Model):
@@ -61,6 +86,14 @@ class Report(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.PUBLISHED
     )
+    state = models.CharField(_("state"), max_length=12, choices=ReportState.choices, default=ReportState.OPEN)
+    state_set_by = models.CharField(_("state set by"), max_length=10, choices=StateSetBy.choices, blank=True,
+                                    default=StateSetBy.SUBMISSION)
+    state_changed_at = models.DateTimeField(_("state changed"), null=True, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="duplicates",
+    )
     upvotes = models.PositiveIntegerField(_("up votes"), default=0)
     downvotes = models.PositiveIntegerField(_("down votes"), default=0)
     contributor_name = models.CharField(_("name shown"), max_length=100, blank=True)
@@ -78,16 +111,68 @@ class Report(models.Model):
             models.Index(fields=["project", "status"], name="report_project_status_idx"),
             models.Index(fields=["status", "created_at"], name="report_status_created_idx"),
             models.Index(fields=["report_type"], name="report_type_idx"),
+            models.Index(fields=["state"], name="report_state_idx"),
         ]
 
     def __str__(self) -> str:
         return self.title
 
 
-class ReportPhoto(models.Model):
+class ReportUpdateQuerySet(models.QuerySet["ReportUpdate"]):
+    def published(self) -> ReportUpdateQuerySet:
+        return self.filter(status=ReportStatus.PUBLISHED)
+
+
+class UpdateEffect(models.TextChoices):
+    """What an update did to its report's state, besides adding its text."""
+
+    NONE = "", _("nothing")
+    FIXED = "fixed", _("marked it fixed")
+    REOPENED = "reopened", _("reopened it")
+
+
+class ReportUpdate(models.Model):
+    """What happened next, told by anyone: text, photos, and maybe "this is fixed". Moderated like reports."""
+
+    report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="updates")
+    contributor = models.ForeignKey(
+        Contributor, verbose_name=_("contributor"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="updates",
+    )
+    contributor_name = models.CharField(_("name shown"), max_length=100, blank=True)
+    text = models.TextField(_("text"), max_length=5000)
+    by_reporter = models.BooleanField(_("by the reporter"), default=False)
+    effect = models.CharField(_("effect"), max_length=10, choices=UpdateEffect.choices, blank=True,
+                              default=UpdateEffect.NONE)
+    # The report's state before this update changed it, so hiding the update can undo its effect.
+    previous_state = models.CharField(_("state before"), max_length=12, choices=ReportState.choices, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.PUBLISHED
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+
+    objects = ReportUpdateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("update")
+        verbose_name_plural = _("updates")
+        ordering = ["report", "created_at", "pk"]
+        indexes = [models.Index(fields=["report", "status", "created_at"], name="update_report_status_idx")]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def state_set_to(self) -> str:
+        """The state this update gave its report ("" when it changed none)."""
+        return {UpdateEffect.FIXED: ReportState.FIXED, UpdateEffect.REOPENED: ReportState.OPEN}.get(
+            UpdateEffect(self.effect), "")
+
+
+class Photo(models.Model):
     """A photo as stored: re-encoded without EXIF and at most 2,048 px on its longer side."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
     image = models.ImageField(_("image"), upload_to="reports/%Y/%m/", width_field="width", height_field="height")
     width = models.PositiveIntegerField(_("width"), default=0)
     height = models.PositiveIntegerField(_("height"), default=0)
@@ -95,12 +180,28 @@ class ReportPhoto(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class ReportPhoto(Photo):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+
+    class Meta:
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
         ordering = ["report", "pk"]
 
-    def __str__(self) -> str:
-        return self.image.name
+
+class UpdatePhoto(Photo):
+    update = models.ForeignKey(ReportUpdate, on_delete=models.CASCADE, related_name="photos")
+
+    class Meta:
+        verbose_name = _("update photo")
+        verbose_name_plural = _("update photos")
+        ordering = ["update", "pk"]
 
 
 class VoteDirection(models.TextChoices):

@@ -1,4 +1,5 @@
-"""Rate limits for report and vote creation, per client address, as django-ninja throttles.
+"""Rate limits for report, vote and update creation, per client address, as django-ninja throttles (the page
+views call the same objects' `allow_request`).
 
 A fixed window counted with the cache's atomic `add` + `incr` (ninja's own SimpleRateThrottle reads, appends and
 writes a list, which lets concurrent requests through). Counts live in the `ratelimit` cache alias: the private
@@ -66,3 +67,4 @@ class ClientRateThrottle(BaseThrottle):
 
 report_throttle = ClientRateThrottle("reports", "REPORT_RATE_LIMIT")
 vote_throttle = ClientRateThrottle("votes", "VOTE_RATE_LIMIT")
+update_throttle = ClientRateThrottle("updates", "UPDATE_RATE_LIMIT")

@@ -39,6 +39,16 @@ class ReportIn(Schema):
     organisation: str = ""
 
 
+class UpdateIn(Schema):
+    """JSON body, or the same names as multipart form fields with up to 3 files named `photos`."""
+
+    text: str = Field(description="1 to 5,000 characters: what happened")
+    fixed: bool | None = Field(None, description="true: the problem is fixed (open problems only). false or "
+                                                 "absent: no change of state")
+    name: str = Field("", description="Shown with the update; leave empty to stay anonymous")
+    email: str = Field("", description="For moderators only: never shown or returned")
+
+
 class VoteIn(Schema):
     direction: str = Field(description="up or down")
 
@@ -62,6 +72,10 @@ class ReportOut(Schema):
     description: str
     report_type: str
     status: str
+    state: str = Field(description="open, acknowledged, in_progress, fixed, not_fixed, duplicate or noted")
+    state_set_by: str = Field(description="'' (as sent), resident, reporter or moderator")
+    state_changed_at: dt.datetime | None
+    duplicate_of_id: int | None
     location: LngLat
     address: str
     upvotes: int
@@ -69,6 +83,26 @@ class ReportOut(Schema):
     contributor_name: str
     created_at: dt.datetime
     photos: list[PhotoOut]
+
+
+class UpdateOut(Schema):
+    id: int
+    report_id: int
+    text: str
+    contributor_name: str
+    by_reporter: bool
+    effect: str = Field(description="'' (none), fixed or reopened")
+    created_at: dt.datetime
+    photos: list[PhotoOut]
+
+
+class ReportDetailOut(ReportOut):
+    updates: list[UpdateOut]
+    duplicate_ids: list[int]
+
+
+class UpdateCreated(UpdateOut):
+    report_state: str
 
 
 class ReportPage(Schema):
@@ -162,6 +196,38 @@ def check_report(data: Mapping[str, Any]) -> CheckedReport:
         except ValidationError:
             result.errors.append(("email", _("This email address is not valid.")))
     result.values.update(title=title, description=description, report_type=report_type, lng=lng, lat=lat,
+                         **extras)
+    return result
+
+
+FIXED_WORDS = {True: True, False: False, "true": True, "false": False, "1": True, "0": False, "on": True, "": None,
+               None: None}
+
+
+def check_update(data: Mapping[str, Any]) -> CheckedReport:
+    """An update's fields (JSON or multipart), every problem at once, each naming its field."""
+    result = CheckedReport()
+    text = _text(data, "text", result)
+    if not text and not any(f == "text" for f, _m in result.errors):
+        result.errors.append(("text", _("Say what happened: the update's text is required.")))
+    elif len(text) > DESCRIPTION_MAX:
+        result.errors.append(("text", _("The text must be at most %(max)d characters.") % {"max": DESCRIPTION_MAX}))
+    fixed = data.get("fixed")
+    if isinstance(fixed, str):
+        fixed = fixed.strip().lower()
+    if not isinstance(fixed, bool | str | None) or fixed not in FIXED_WORDS:
+        result.errors.append(("fixed", _("fixed must be true or false.")))
+    extras = {name: _text(data, name, result) for name in ("name", "email")}
+    for name in extras:
+        if len(extras[name]) > TEXT_LIMITS[name]:
+            result.errors.append((name, _("%(field)s must be at most %(max)d characters.")
+                                  % {"field": name, "max": TEXT_LIMITS[name]}))
+    if extras["email"]:
+        try:
+            validate_email(extras["email"])
+        except ValidationError:
+            result.errors.append(("email", _("This email address is not valid.")))
+    result.values.update(text=text, fixed=FIXED_WORDS.get(fixed) if isinstance(fixed, bool | str | None) else None,
                          **extras)
     return result
 

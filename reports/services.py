@@ -21,7 +21,8 @@ from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
 from changelog.services import change_log_record
 from projects.models import Project
 from reports.models import Contributor, Report, ReportPhoto, ReportStatus, ReportVote, VoteDirection
-from reports.photos import MAX_PHOTOS, PhotoError, clean_photo
+from reports.photos import MAX_PHOTOS, CleanPhoto, PhotoError, clean_photo
+from reports.states import initial_state
 
 
 class ReportError(ValueError):
@@ -51,13 +52,17 @@ def _public_fields(report: Report) -> dict[str, object]:
         "title": report.title,
         "report_type": report.report_type,
         "status": report.status,
+        "state": report.state,
         "project": report.project_id,
         "location": report.location,
         "contributor_name": report.contributor_name,
     }
 
 
-def _log(report: Report, change_type: str, source: str, old: dict | None = None, new: dict | None = None) -> None:
+def log_report_change(
+    report: Report, change_type: str, source: str, old: dict | None = None, new: dict | None = None
+) -> None:
+    """One change-log row about a report, filed under its project and municipality (where it has them)."""
     municipality_code = report.project.municipality_code if report.project is not None else ""
     change_log_record(
         entity_type=EntityType.REPORT,
@@ -69,6 +74,26 @@ def _log(report: Report, change_type: str, source: str, old: dict | None = None,
         municipality_code=municipality_code,
         project=report.project,
     )
+
+
+def contributor_for(*, name: str, email: str, organisation: str = "") -> Contributor | None:
+    """A contributor row when the sender said who they are (anonymous posts have none)."""
+    if not (name or email or organisation):
+        return None
+    return Contributor.objects.create(name=name.strip(), email=email.strip(), organisation=organisation.strip())
+
+
+def clean_uploads(photos: Sequence[PhotoUpload], *, limit: int, what: str) -> list[tuple[CleanPhoto, str]]:
+    """Each photo checked and re-encoded (reports.photos), with its description; ReportError on the first bad one."""
+    if len(photos) > limit:
+        raise ReportError("photos", f"At most {limit} photos can be added to {what}.")
+    cleaned = []
+    for index, upload in enumerate(photos, start=1):
+        try:
+            cleaned.append((clean_photo(upload.data, name=upload.name or f"photo {index}"), upload.alt_text[:300]))
+        except PhotoError as exc:
+            raise ReportError("photos", str(exc)) from exc
+    return cleaned
 
 
 def report_submit(
@@ -88,21 +113,11 @@ def report_submit(
     """Create a published report with its cleaned photos. Raises ReportError naming the field at fault."""
     if not in_south_africa(lng, lat):
         raise ReportError("location", "The location must be in South Africa.")
-    if len(photos) > MAX_PHOTOS:
-        raise ReportError("photos", f"At most {MAX_PHOTOS} photos can be added to a report.")
-    cleaned = []
-    for index, upload in enumerate(photos, start=1):
-        try:
-            cleaned.append((clean_photo(upload.data, name=upload.name or f"photo {index}"), upload.alt_text))
-        except PhotoError as exc:
-            raise ReportError("photos", str(exc)) from exc
+    cleaned = clean_uploads(photos, limit=MAX_PHOTOS, what="a report")
 
     with transaction.atomic():
-        contributor = None
-        if name or email or organisation:
-            contributor = Contributor.objects.create(name=name, email=email, organisation=organisation)
         report = Report(
-            contributor=contributor,
+            contributor=contributor_for(name=name, email=email, organisation=organisation),
             project=project,
             title=title.strip(),
             description=description.strip(),
@@ -110,12 +125,13 @@ def report_submit(
             location=Point(lng, lat, srid=4326),
             address=address.strip(),
             contributor_name=name.strip(),
+            state=initial_state(report_type),
         )
         report.full_clean(exclude=["contributor", "project"])
         report.save()
         for photo, alt_text in cleaned:
-            ReportPhoto.objects.create(report=report, image=photo.content, alt_text=alt_text[:300])
-        _log(report, ChangeType.CREATED, ChangeSource.COMMUNITY_REPORT)
+            ReportPhoto.objects.create(report=report, image=photo.content, alt_text=alt_text)
+        log_report_change(report, ChangeType.CREATED, ChangeSource.COMMUNITY_REPORT)
     return report
 
 
@@ -137,7 +153,7 @@ def report_vote(*, report: Report, direction: str, voter: str) -> Report:
             ReportVote.objects.create(report=report, voter_key=voter_key(voter), direction=direction)
             Report.objects.filter(pk=report.pk).update(**{counter: F(counter) + 1})
             report.refresh_from_db(fields=["upvotes", "downvotes"])
-            _log(report, ChangeType.UPDATED, ChangeSource.COMMUNITY_REPORT,
+            log_report_change(report, ChangeType.UPDATED, ChangeSource.COMMUNITY_REPORT,
                  new={"upvotes": report.upvotes, "downvotes": report.downvotes})
     except IntegrityError as exc:
         raise DuplicateVote from exc
@@ -150,7 +166,7 @@ PRIVATE_FIELDS = {"admin_notes"}
 # --- Moderation -----------------------------------------------------------------------------------------
 
 
-def _moderate(
+def moderate(
     *, reports: Sequence[Report], moderator: str, action: str, reason: str, changes: dict[str, object],
     metadata: dict[str, object] | None = None,
 ) -> int:
@@ -170,28 +186,30 @@ def _moderate(
             )
             # Internal notes stay in the admin: the change log is public history.
             public = [name for name in changes if name not in PRIVATE_FIELDS]
-            _log(report, ChangeType.UPDATED, ChangeSource.ADMIN_ACTION,
-                 old={k: old[k] for k in public}, new={**{k: changes[k] for k in public}, "action": action})
+            # The title (unchanged) names the report in the history, feeds and alerts.
+            log_report_change(report, ChangeType.UPDATED, ChangeSource.ADMIN_ACTION,
+                              old={"title": report.title, **{k: old[k] for k in public}},
+                              new={"title": report.title, **{k: changes[k] for k in public}, "action": action})
     return len(reports)
 
 
 def report_flag(*, reports: Sequence[Report], moderator: str, reason: str) -> int:
-    return _moderate(reports=reports, moderator=moderator, action="flag", reason=reason,
+    return moderate(reports=reports, moderator=moderator, action="flag", reason=reason,
                      changes={"status": ReportStatus.FLAGGED})
 
 
 def report_publish(*, reports: Sequence[Report], moderator: str, reason: str) -> int:
-    return _moderate(reports=reports, moderator=moderator, action="unflag", reason=reason,
+    return moderate(reports=reports, moderator=moderator, action="unflag", reason=reason,
                      changes={"status": ReportStatus.PUBLISHED})
 
 
 def report_mark_spam(*, reports: Sequence[Report], moderator: str, reason: str) -> int:
-    return _moderate(reports=reports, moderator=moderator, action="spam", reason=reason,
+    return moderate(reports=reports, moderator=moderator, action="spam", reason=reason,
                      changes={"status": ReportStatus.SPAM})
 
 
 def report_link_project(*, reports: Sequence[Report], project: Project, moderator: str, reason: str) -> int:
-    return _moderate(reports=reports, moderator=moderator, action="link_project", reason=reason,
+    return moderate(reports=reports, moderator=moderator, action="link_project", reason=reason,
                      changes={"project": project}, metadata={"project_id": str(project.pk)})
 
 
@@ -205,6 +223,6 @@ def report_add_note(*, reports: Sequence[Report], note: str, moderator: str, rea
     with transaction.atomic():
         for report in reports:
             notes = (report.admin_notes + "\n" if report.admin_notes else "") + f"[{stamp} {moderator}] {note.strip()}"
-            count += _moderate(reports=[report], moderator=moderator, action="note", reason=reason,
+            count += moderate(reports=[report], moderator=moderator, action="note", reason=reason,
                                changes={"admin_notes": notes})
     return count

@@ -10,6 +10,7 @@ from django.contrib.gis.geos import Point
 from municipalities.models import Municipality
 from projects.models import Project, Status
 from reports.models import Contributor, Report, ReportType
+from reports.states import initial_state
 
 __all__ = ["ProjectFactory", "ReportFactory", "ContributorFactory", "municipality"]
 
@@ -52,3 +53,4 @@ class ReportFactory(factory.django.DjangoModelFactory):
     description = "The trench is closed and new pipes are in."
     location = factory.LazyFunction(lambda: Point(18.43, -33.93, srid=4326))
     report_type = ReportType.PROGRESS_UPDATE
+    state = factory.LazyAttribute(lambda report: initial_state(report.report_type))

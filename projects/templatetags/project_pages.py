@@ -21,8 +21,8 @@ from django.utils.translation import ngettext
 from bukaamanzi.lib.money import format_zar
 from bukaamanzi.lib.sources import source_info
 from bukaamanzi.lib.status import STATUS_SYMBOLS
-from projects.history import change_sentences
 from projects.models import Budget
+from reports.history import change_sentences
 
 register = template.Library()
 

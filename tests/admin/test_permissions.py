@@ -15,6 +15,8 @@ MODERATOR_PERMISSIONS = {
     "reports.view_report", "reports.change_report", "reports.view_reportphoto", "reports.view_contributor",
     "changelog.view_adminaction", "projects.view_project", "projects.change_project", "projects.view_budget",
     "municipalities.view_municipality", "changelog.view_datachangelog", "ingestion.view_ingestionrun",
+    # reports/migrations/0005: updates are moderated like reports
+    "reports.view_reportupdate", "reports.change_reportupdate", "reports.view_updatephoto",
 }
 
 

@@ -66,10 +66,15 @@ def test_resident_filters_opens_a_project_reports_with_a_photo_and_votes(page, s
 
 
 def test_main_pages_have_no_serious_or_critical_accessibility_violations(page, site) -> None:
+    from reports.lifecycle import update_add
+
     cape, _ = make_projects()
     ReportFactory(project=cape, contributor_name="Thandi")
+    problem = ReportFactory(project=cape, report_type="issue", state="open", title="Leak by the school")
+    update_add(report=problem, text="Fixed on Monday", fixed=True, name="Sipho")
     for path in ("/", f"/projects/{cape.pk}/", "/municipalities/CPT/", f"/reports/new/?project={cape.pk}",
-                 "/about/", f"/alerts/?project={cape.pk}", "/alerts/?lat=-33.92&lng=18.42"):
+                 "/about/", f"/alerts/?project={cape.pk}", "/alerts/?lat=-33.92&lng=18.42",
+                 f"/reports/{problem.pk}/"):
         page.goto(f"{site}{path}")
         assert axe_violations(page) == [], path
 

@@ -66,3 +66,23 @@ def test_project_page_links_its_feeds(client, project) -> None:
     html = client.get(f"/projects/{project.pk}/").content.decode()
     assert ('type="application/atom+xml" title="Changes and reports (Atom)" '
             f'href="/projects/{project.pk}/feed/atom/"') in html
+
+
+def test_a_project_feed_tells_report_updates_and_new_states_but_not_hidden_updates(client, project) -> None:
+    from reports.lifecycle import report_set_state, update_add, update_flag
+    from reports.models import Report
+
+    report = Report.objects.get(title="Fence is down")
+    update_add(report=report, text="The contractor put the fence back.", fixed=True)
+    hidden = update_add(report=report, text="Insults about the contractor")
+    update_flag(updates=[hidden], moderator="mod", reason="offensive")
+    report_set_state(reports=[report], state="not_fixed", moderator="mod", reason="fence down again, closed")
+    root = ET.fromstring(  # noqa: S314
+        client.get(f"/projects/{project.pk}/feed/rss/").content)
+    titles = [item.findtext("title") or "" for item in root.iter("item")]
+    assert any("Update on “Fence is down”" in t and "put the fence back" in t for t in titles), titles
+    assert any("“Fence is down” is now fixed, says a resident" in t for t in titles), titles
+    assert any("“Fence is down” is now closed, not fixed" in t for t in titles), titles
+    assert not any("Insults" in t for t in titles)
+    links = [item.findtext("link") or "" for item in root.iter("item")]
+    assert all(link for link in links)

@@ -1,0 +1,180 @@
+"""Writes that move a report through its life: updates from residents and state changes by moderators.
+
+The page, the API and the admin call these, so each records the same change-log rows (the public history, live
+pages, feeds and alerts read them) and, for a moderator, one AdminAction per report, in one transaction. The
+rules for which state may follow which are in `reports.states`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from changelog.models import AdminAction, ChangeSource, ChangeType
+from reports.models import Report, ReportState, ReportStatus, ReportUpdate, StateSetBy, UpdateEffect, UpdatePhoto
+from reports.services import (
+    PhotoUpload,
+    ReportError,
+    clean_uploads,
+    contributor_for,
+    log_report_change,
+    moderate,
+)
+from reports.states import can_mark_fixed, can_reopen
+
+MAX_UPDATE_PHOTOS = 3
+UPDATE_TEXT_MAX = 5000
+# How much of an update's text the change log (and so feeds, pushes and alerts) carries.
+LOGGED_TEXT = 300
+
+
+def _effect(report: Report, *, fixed: bool | None, by_reporter: bool) -> UpdateEffect:
+    """What the update does to the state: "fixed" from anyone, "not fixed" (reopen) from the reporter only.
+    A "not fixed" from anyone else, or about a report that is not closed, is an ordinary update."""
+    if fixed is True:
+        if report.state == ReportState.NOTED:
+            raise ReportError("fixed", "Only problems can be marked fixed: this report tells news.")
+        if report.state == ReportState.DUPLICATE:
+            raise ReportError("fixed", "This report is a duplicate: say it is fixed on the original report.")
+        return UpdateEffect.FIXED if can_mark_fixed(report.state) else UpdateEffect.NONE
+    if fixed is False and by_reporter and can_reopen(report.state):
+        return UpdateEffect.REOPENED
+    return UpdateEffect.NONE
+
+
+def update_add(
+    *,
+    report: Report,
+    text: str,
+    fixed: bool | None = None,
+    name: str = "",
+    email: str = "",
+    photos: Sequence[PhotoUpload] = (),
+    by_reporter: bool = False,
+) -> ReportUpdate:
+    """Add an update to a published report; it may mark the problem fixed or (from the reporter) reopen it.
+    Raises ReportError naming the field at fault."""
+    text = text.strip()
+    if not text:
+        raise ReportError("text", "Say what happened: the update's text is required.")
+    if len(text) > UPDATE_TEXT_MAX:
+        raise ReportError("text", f"The update's text must be at most {UPDATE_TEXT_MAX} characters.")
+    if report.status != ReportStatus.PUBLISHED:
+        raise ReportError("report", "This report is not public, so it cannot be updated.")
+    cleaned = clean_uploads(photos, limit=MAX_UPDATE_PHOTOS, what="an update")
+    with transaction.atomic():
+        # The row is locked so that two updates at once both see (and log) the state the other left.
+        report = Report.objects.select_for_update(of=("self",)).select_related("project").get(pk=report.pk)
+        effect = _effect(report, fixed=fixed, by_reporter=by_reporter)
+        old_state, old_set_by = report.state, report.state_set_by
+        update = ReportUpdate.objects.create(
+            report=report, contributor=contributor_for(name=name, email=email), contributor_name=name.strip(),
+            text=text, by_reporter=by_reporter, effect=effect,
+            previous_state=old_state if effect != UpdateEffect.NONE else "",
+        )
+        for photo, alt_text in cleaned:
+            UpdatePhoto.objects.create(update=update, image=photo.content, alt_text=alt_text)
+        if effect != UpdateEffect.NONE:
+            report.state = ReportState.FIXED if effect == UpdateEffect.FIXED else ReportState.OPEN
+            report.state_set_by = StateSetBy.REPORTER if by_reporter else StateSetBy.RESIDENT
+            # The update's own time: hiding it later undoes the state only if nothing changed it since.
+            report.state_changed_at = update.created_at
+            report.save(update_fields=["state", "state_set_by", "state_changed_at"])
+        log_report_change(
+            report, ChangeType.UPDATED, ChangeSource.COMMUNITY_REPORT,
+            old={"title": report.title, "state": old_state, "state_set_by": old_set_by},
+            new={"title": report.title, "state": report.state, "state_set_by": report.state_set_by,
+                 "update_id": update.pk, "update_text": text[:LOGGED_TEXT],
+                 "update_name": update.contributor_name},
+        )
+    return update
+
+
+# --- Moderators -------------------------------------------------------------------------------------------
+
+MODERATOR_STATES = frozenset(ReportState) - {ReportState.DUPLICATE}
+
+
+def report_set_state(*, reports: Sequence[Report], state: str, moderator: str, reason: str) -> int:
+    """Set the public state of reports (a duplicate is marked with `report_mark_duplicate`, which names the
+    original)."""
+    if state not in MODERATOR_STATES:
+        raise ReportError("state", "Choose a state; a duplicate is marked with its original.")
+    return moderate(reports=reports, moderator=moderator, action="set_state", reason=reason,
+                    changes={"state": state, "state_set_by": StateSetBy.MODERATOR,
+                             "state_changed_at": timezone.now(), "duplicate_of": None})
+
+
+def report_mark_duplicate(*, reports: Sequence[Report], original: Report, moderator: str, reason: str) -> int:
+    """Mark reports as duplicates of `original`; its page lists them. A duplicate of a duplicate points to the
+    first original, so lists never chain."""
+    while original.duplicate_of_id is not None and original.duplicate_of is not None:
+        original = original.duplicate_of
+    if original.status != ReportStatus.PUBLISHED:
+        raise ReportError("original", "The original report must be public.")
+    if any(report.pk == original.pk for report in reports):
+        raise ReportError("original", "A report cannot be a duplicate of itself.")
+    with transaction.atomic():
+        count = moderate(reports=reports, moderator=moderator, action="mark_duplicate", reason=reason,
+                         changes={"state": ReportState.DUPLICATE, "state_set_by": StateSetBy.MODERATOR,
+                                  "state_changed_at": timezone.now(), "duplicate_of": original},
+                         metadata={"original_id": str(original.pk)})
+        # Reports that pointed at one of these now point at the original itself.
+        Report.objects.filter(duplicate_of__in=[r.pk for r in reports]).update(duplicate_of=original)
+    return count
+
+
+def _moderate_updates(*, updates: Sequence[ReportUpdate], moderator: str, action: str, reason: str,
+                      status: str) -> int:
+    """Hide or publish updates: one AdminAction each and a change-log row on its report, so live pages,
+    feeds and alerts drop (or show again) the update at once."""
+    if not reason or not reason.strip():
+        raise ReportError("reason", "A reason is required for every moderation action.")
+    now = timezone.now()
+    with transaction.atomic():
+        for update in updates:
+            old = update.status
+            update.status, update.reviewed_at = status, now
+            update.save(update_fields=["status", "reviewed_at"])
+            AdminAction.objects.create(
+                admin_name=moderator, target_type="report_update", target_id=str(update.pk), action=action,
+                reason=reason.strip(), metadata={"report_id": str(update.report_id), "old": {"status": old}},
+            )
+            report = Report.objects.select_for_update(of=("self",)).select_related("project").get(pk=update.report_id)
+            old_values: dict[str, object] = {"title": report.title, "update_id": update.pk, "update_status": old}
+            new_values: dict[str, object] = {"title": report.title, "update_id": update.pk, "update_status": status,
+                                             "action": action}
+            if _undo_effect(report, update, hiding=status != ReportStatus.PUBLISHED, now=now):
+                old_values["state"], new_values["state"] = update.state_set_to, report.state
+            log_report_change(report, ChangeType.UPDATED, ChangeSource.ADMIN_ACTION, old=old_values, new=new_values)
+    return len(updates)
+
+
+def _undo_effect(report: Report, update: ReportUpdate, *, hiding: bool, now: dt.datetime) -> bool:
+    """A hidden update's "fixed" (or reopen) is undone if it is still what set the report's state; the state
+    goes back to what it was before. True when the state changed."""
+    if not hiding or update.effect == UpdateEffect.NONE or not update.previous_state:
+        return False
+    if report.state != update.state_set_to or report.state_changed_at != update.created_at:
+        return False  # changed again since: leave it to the moderator
+    report.state, report.state_set_by, report.state_changed_at = update.previous_state, StateSetBy.MODERATOR, now
+    report.save(update_fields=["state", "state_set_by", "state_changed_at"])
+    return True
+
+
+def update_flag(*, updates: Sequence[ReportUpdate], moderator: str, reason: str) -> int:
+    return _moderate_updates(updates=updates, moderator=moderator, action="flag", reason=reason,
+                             status=ReportStatus.FLAGGED)
+
+
+def update_publish(*, updates: Sequence[ReportUpdate], moderator: str, reason: str) -> int:
+    return _moderate_updates(updates=updates, moderator=moderator, action="unflag", reason=reason,
+                             status=ReportStatus.PUBLISHED)
+
+
+def update_mark_spam(*, updates: Sequence[ReportUpdate], moderator: str, reason: str) -> int:
+    return _moderate_updates(updates=updates, moderator=moderator, action="spam", reason=reason,
+                             status=ReportStatus.SPAM)
