@@ -35,9 +35,11 @@ from django.utils import timezone
 from alerts import emails
 from alerts.matching import alert_items_match
 from alerts.models import AlertItem, Delivery, DeliveryKind, Frequency, Subscriber
+from alerts.reporters import reporter_deliveries_create
 from alerts.services import alerts_expire_unconfirmed, bounce_record
 from bukaamanzi.lib.schedules import next_daily
 from reports.models import Report, ReportStatus, ReportUpdate
+from reports.states import UNRESOLVED
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=6)
@@ -205,7 +207,7 @@ def _take_leases(delivery_ids: list[int], now: dt.datetime) -> list[Delivery]:
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(
         lease_until=now + dt.timedelta(seconds=settings.ALERT_SEND_LEASE_SECONDS), lease_token=token)
     return list(Delivery.objects.filter(lease_token=token, sent_at__isnull=True).select_related(
-        "subscriber", "alert__project", "alert__municipality").order_by("pk"))
+        "subscriber", "alert__project", "alert__municipality", "report").order_by("pk"))
 
 
 def delivery_send(delivery_id: int, *, now: dt.datetime | None = None) -> bool | None:
@@ -251,6 +253,9 @@ def _send_one(delivery: Delivery, sections: list[emails.Section], *, now: dt.dat
     if subscriber.paused_at is not None:
         _give_up(delivery, now, "The address is paused.")
         return None
+    if delivery.kind in emails.REPORTER_KINDS and (why := _nothing_to_tell_reporter(delivery)):
+        _give_up(delivery, now, why)
+        return None
     if delivery.kind == DeliveryKind.ALERTS:
         # Alerts cancelled after the claim are left out; what remains is what the delivery covered.
         sections = [s for s in sections if s.alert.unsubscribed_at is None]
@@ -278,6 +283,17 @@ def _send_one(delivery: Delivery, sections: list[emails.Section], *, now: dt.dat
     if subscriber.hard_failures:
         Subscriber.objects.filter(pk=subscriber.pk).update(hard_failures=0)
     return True
+
+
+def _nothing_to_tell_reporter(delivery: Delivery) -> str:
+    """Why an email to a report's sender is no longer worth sending ("" when it is): the report was hidden
+    since, or the problem is no longer open when asking "is it fixed?"."""
+    report = delivery.report
+    if report is None or report.status != ReportStatus.PUBLISHED:
+        return "The report is no longer public."
+    if delivery.kind == DeliveryKind.QUESTIONNAIRE and report.state not in UNRESOLVED:
+        return "The report is no longer open."
+    return ""
 
 
 def _give_up(delivery: Delivery, now: dt.datetime, why: str) -> None:
@@ -325,10 +341,11 @@ def items_expire(*, now: dt.datetime | None = None) -> int:
 
 
 def send_alerts_pass(*, now: dt.datetime | None = None) -> PassResult:
-    """One pass of `manage.py send_alerts`: expire, match, claim, send."""
+    """One pass of `manage.py send_alerts`: expire, match, write the emails owed to reports' senders, claim, send."""
     result = PassResult()
     result.expired = alerts_expire_unconfirmed(now=now) + items_expire(now=now)
     result.matched = alert_items_match()
+    reporter_deliveries_create(now=now)
     result.deliveries = deliveries_claim(now=now)
     result.claimed = len(result.deliveries)
     result.sent, result.failed = deliveries_send(now=now)

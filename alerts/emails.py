@@ -24,7 +24,9 @@ from alerts.models import Alert, AlertItem, AlertKind, Delivery, DeliveryKind
 from bukaamanzi.lib.sources import source_info
 from changelog.models import ChangeSource, ChangeType, DataChangeLog, EntityType
 from projects.models import Project
+from reports import tokens as report_tokens
 from reports.history import change_sentences
+from reports.models import QuestionnaireAnswer
 
 
 def absolute(path: str) -> str:
@@ -50,6 +52,9 @@ def page_of(alert: Alert) -> str:
         center = f"{alert.center.x:.5f},{alert.center.y:.5f},{alert.radius_km}"
         return absolute(reverse("projects:home")) + f"?center={center}"
     return absolute(reverse("projects:home"))
+
+
+REPORTER_KINDS = (DeliveryKind.REPORTER_LINK, DeliveryKind.QUESTIONNAIRE)
 
 
 def _message_id(delivery: Delivery) -> str:
@@ -164,34 +169,70 @@ def _sections(entries: list[tuple[Alert, DataChangeLog]], projects: dict[str, tu
     return [section for section in by_alert.values() if section.lines]
 
 
+def _reporter_email(delivery: Delivery) -> tuple[str, str, dict[str, object], str]:
+    """(subject, template, context, List-Unsubscribe URL) of an email to a report's sender."""
+    report = delivery.report
+    assert report is not None
+    opt_out_url = absolute(reverse("alerts:no_questionnaire", args=[
+        tokens.make(tokens.NO_QUESTIONNAIRE, delivery.subscriber_id)]))
+    context: dict[str, object] = {
+        "title": report.title, "sent_on": formats.date_format(timezone.localtime(report.created_at), "j F Y"),
+        "report_url": absolute(reverse("reports:detail", args=[report.pk])),
+        "yours_url": absolute(reverse("reports:yours", args=[report.pk, report_tokens.reporter_token(report.pk)])),
+        "opt_out_url": opt_out_url,
+    }
+    if delivery.kind == DeliveryKind.REPORTER_LINK:
+        return (_("Your report “%(title)s” is published") % {"title": report.title}, "alerts/email/reporter_link",
+                context, opt_out_url)
+    context["answers"] = [
+        (str(label), absolute(reverse("reports:answer", args=[report.pk, report_tokens.answer_token(report.pk,
+                                                                                                     value)])))
+        for value, label in QuestionnaireAnswer.choices]
+    return (_("Is it fixed? Your report “%(title)s”") % {"title": report.title}, "alerts/email/questionnaire",
+            context, opt_out_url)
+
+
+def _confirmation_email(delivery: Delivery, manage_url: str) -> tuple[str, str, dict[str, object], str]:
+    alert = delivery.alert
+    assert alert is not None
+    context: dict[str, object] = {
+        "target": describe(alert), "frequency": alert.get_frequency_display(),
+        "already": alert.confirmed_at is not None, "manage_url": manage_url,
+        "confirm_url": absolute(reverse("alerts:confirm", args=[tokens.make(tokens.CONFIRM, alert.pk)])),
+        "days": settings.ALERT_CONFIRM_DAYS,
+    }
+    subject = (_("You already follow %(target)s") if context["already"]
+               else _("Please confirm your alert for %(target)s")) % {"target": context["target"]}
+    return subject, "alerts/email/confirm", context, _unsubscribe_url([alert.pk])
+
+
+def _alerts_email(delivery: Delivery, sections: list[Section] | None,
+                  manage_url: str) -> tuple[str, str, dict[str, object], str]:
+    sections = sections if sections is not None else sections_of(delivery)
+    count = sum(len(section.lines) + section.more for section in sections)
+    context: dict[str, object] = {"sections": sections, "manage_url": manage_url,
+                                  "daily": delivery.frequency == "daily"}
+    subject = ngettext("%(count)d update on %(target)s", "%(count)d updates on %(target)s", count) % {
+        "count": count, "target": sections[0].title if len(sections) == 1 else _("what you follow")}
+    return subject, "alerts/email/alerts", context, _unsubscribe_url([section.alert.pk for section in sections])
+
+
+def _unsubscribe_url(alert_ids: list[int]) -> str:
+    return absolute(reverse("alerts:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE, alert_ids)]))
+
+
 def build(delivery: Delivery, sections: list[Section] | None = None) -> EmailMultiAlternatives:
     """The email for a delivery (sections: an alert email's content, from `sections_of`)."""
     subscriber = delivery.subscriber
     manage_url = absolute(reverse("alerts:manage", args=[tokens.make(tokens.MANAGE, subscriber.pk)]))
     with translation.override(delivery.language):
-        if delivery.kind == DeliveryKind.CONFIRMATION:
-            alert = delivery.alert
-            assert alert is not None
-            alert_ids = [alert.pk]
-            context = {
-                "target": describe(alert), "frequency": alert.get_frequency_display(),
-                "already": alert.confirmed_at is not None, "manage_url": manage_url,
-                "confirm_url": absolute(reverse("alerts:confirm", args=[tokens.make(tokens.CONFIRM, alert.pk)])),
-                "days": settings.ALERT_CONFIRM_DAYS,
-            }
-            subject = (_("You already follow %(target)s") if context["already"]
-                       else _("Please confirm your alert for %(target)s")) % {"target": context["target"]}
-            template = "alerts/email/confirm"
+        if delivery.kind in REPORTER_KINDS:
+            subject, template, context, unsubscribe_url = _reporter_email(delivery)
+        elif delivery.kind == DeliveryKind.CONFIRMATION:
+            subject, template, context, unsubscribe_url = _confirmation_email(delivery, manage_url)
         else:
-            sections = sections if sections is not None else sections_of(delivery)
-            alert_ids = [section.alert.pk for section in sections]
-            count = sum(len(section.lines) + section.more for section in sections)
-            context = {"sections": sections, "manage_url": manage_url, "daily": delivery.frequency == "daily"}
-            subject = ngettext("%(count)d update on %(target)s", "%(count)d updates on %(target)s", count) % {
-                "count": count, "target": sections[0].title if len(sections) == 1 else _("what you follow")}
-            template = "alerts/email/alerts"
-        unsubscribe_url = absolute(reverse("alerts:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE, alert_ids)]))
-        context |= {"unsubscribe_url": unsubscribe_url, "LANGUAGE_CODE": delivery.language}
+            subject, template, context, unsubscribe_url = _alerts_email(delivery, sections, manage_url)
+        context |= {"manage_url": manage_url, "unsubscribe_url": unsubscribe_url, "LANGUAGE_CODE": delivery.language}
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(
@@ -206,4 +247,3 @@ def build(delivery: Delivery, sections: list[Section] | None = None) -> EmailMul
     )
     message.attach_alternative(html, "text/html")
     return message
-

@@ -12,8 +12,8 @@ second's duplicates are ignored).
   the spatial index (GiST on PostGIS, the R*Tree on SpatiaLite) by a box around the point as wide as the largest
   radius; the exact great-circle distance decides.
 
-Left out: votes (counts, not news) and moderators' actions on reports other than a new state (a report hidden
-by moderation is not news to the public either; the send step drops its items).
+Left out: "affected too" counts (counts, not news) and moderators' actions on reports other than a new state (a
+report hidden by moderation is not news to the public either; the send step drops its items).
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from projects.models import Project
 from reports.models import Report
 
 BATCH = 500
-QUIET_REPORT_FIELDS = {"upvotes", "downvotes"}
+# Counts, not news (a project's count is a project field, so the project check below uses the same set).
+QUIET_FIELDS = {"affected_count"}
 EARTH_RADIUS_KM = 6371.0088
 
 
@@ -70,7 +71,9 @@ def _worth_alerting(change: DataChangeLog) -> bool:
         if change.source == ChangeSource.ADMIN_ACTION:
             # Hiding, notes and links are not news; a moderator saying "in progress" or "fixed" is.
             return "state" in fields
-        return not (fields and fields <= QUIET_REPORT_FIELDS)
+        return not (fields and fields <= QUIET_FIELDS)
+    if change.entity_type == EntityType.PROJECT and change.field_changes and set(change.field_changes) <= QUIET_FIELDS:
+        return False
     return change.entity_type in (EntityType.PROJECT, EntityType.BUDGET)
 
 
@@ -79,7 +82,9 @@ class _Batch:
 
     def __init__(self, changes: list[DataChangeLog]) -> None:
         report_ids = [int(c.entity_id) for c in changes if c.entity_type == EntityType.REPORT and c.entity_id.isdigit()]
-        self.reports = {r.pk: r for r in Report.objects.filter(pk__in=report_ids).only("pk", "location", "project_id")}
+        # The public point: a report shown "only roughly" must not be placed more exactly by who gets its alert.
+        self.reports = {r.pk: r for r in Report.objects.filter(pk__in=report_ids).only(
+            "pk", "public_location", "project_id")}
         project_ids = {c.project_id for c in changes if c.project_id}
         self.project_points = dict(
             Project.objects.filter(pk__in=project_ids, location__isnull=False).values_list("pk", "location"))
@@ -101,7 +106,7 @@ class _Batch:
     def point_of(self, change: DataChangeLog) -> Point | None:
         if change.entity_type == EntityType.REPORT:
             report = self.reports.get(int(change.entity_id)) if change.entity_id.isdigit() else None
-            return report.location if report is not None else None
+            return report.public_location if report is not None else None
         project_id = _uuid_or_none(change.project_id)
         return self.project_points.get(project_id) if project_id is not None else None
 

@@ -25,6 +25,8 @@ class Subscriber(models.Model):
     hard_failures = models.PositiveIntegerField(_("hard failures in a row"), default=0)
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
     paused_reason = models.CharField(_("why paused"), max_length=200, blank=True)
+    # The address asked never to get "is it fixed?" about its reports again.
+    no_questionnaire_at = models.DateTimeField(_("no “is it fixed?” emails since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("subscriber")
@@ -102,6 +104,9 @@ class Alert(models.Model):
 class DeliveryKind(models.TextChoices):
     CONFIRMATION = "confirmation", _("Confirmation request")
     ALERTS = "alerts", _("Alert email")
+    # To the person who sent a report (alerts.reporters): its private link, and "is it fixed?" four weeks on.
+    REPORTER_LINK = "reporter_link", _("Report's private link")
+    QUESTIONNAIRE = "questionnaire", _("“Is it fixed?”")
 
 
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
@@ -114,9 +119,11 @@ class Delivery(models.Model):
 
     subscriber = models.ForeignKey(Subscriber, verbose_name=_("subscriber"), on_delete=models.CASCADE,
                                    related_name="deliveries")
-    kind = models.CharField(_("kind"), max_length=12, choices=DeliveryKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=DeliveryKind.choices)
     alert = models.ForeignKey(Alert, verbose_name=_("alert to confirm"), null=True, blank=True,
                               on_delete=models.CASCADE, related_name="confirmations")
+    report = models.ForeignKey("reports.Report", verbose_name=_("report (emails to its sender)"), null=True,
+                               blank=True, on_delete=models.CASCADE, related_name="+")
     frequency = models.CharField(_("how often"), max_length=10, choices=Frequency.choices, blank=True)
     language = models.CharField(_("language"), max_length=10)
     created_at = models.DateTimeField(_("claimed"), auto_now_add=True)
@@ -136,6 +143,11 @@ class Delivery(models.Model):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         ordering = ["-pk"]
+        constraints = [
+            # A report's sender gets its link once and is asked "is it fixed?" once, however many senders run.
+            models.UniqueConstraint(fields=["report", "kind"], condition=Q(report__isnull=False),
+                                    name="delivery_once_per_report"),
+        ]
         indexes = [
             models.Index(fields=["next_attempt_at"], name="delivery_unsent_idx",
                          condition=Q(sent_at__isnull=True, given_up_at__isnull=True)),

@@ -13,6 +13,7 @@ from django.core import signing
 CONFIRM = "alerts.confirm"
 UNSUBSCRIBE = "alerts.unsubscribe"
 MANAGE = "alerts.manage"
+NO_QUESTIONNAIRE = "alerts.no_questionnaire"  # an address asks never to get "is it fixed?" again
 
 
 class BadToken(Exception):

@@ -23,6 +23,7 @@ from alerts.api import alert_signup_throttle
 from alerts.emails import describe
 from alerts.forms import ERROR_FIELDS, AlertForm
 from alerts.models import Alert, AlertKind, Subscriber
+from alerts.reporters import questionnaire_opt_out
 from alerts.services import AlertError, TooManyConfirmations, alert_confirm, alert_subscribe, alert_unsubscribe
 from municipalities.models import Municipality
 from projects.models import Project
@@ -145,3 +146,17 @@ def alert_manage(request: HttpRequest, token: str) -> HttpResponse:
         stopped = alert_unsubscribe(alerts=list(chosen))
     rows = [{"alert": alert, "target": describe(alert)} for alert in alerts.all()]
     return render(request, "alerts/manage.html", {"rows": rows, "stopped": stopped})
+
+
+@csrf_exempt  # RFC 8058 one-click, as for unsubscribing: the signed token is the proof
+def no_questionnaire_view(request: HttpRequest, token: str) -> HttpResponse:
+    """"Do not ask me 'is it fixed?' again": a page with one button (a scanner opening the link changes nothing)."""
+    try:
+        subscriber = Subscriber.objects.get(pk=tokens.read_id(tokens.NO_QUESTIONNAIRE, token))
+    except (tokens.BadToken, Subscriber.DoesNotExist):
+        return _bad_link(request)
+    done = subscriber.no_questionnaire_at is not None
+    if request.method == "POST":
+        questionnaire_opt_out(subscriber)
+        done = True
+    return render(request, "alerts/no_questionnaire.html", {"done": done})

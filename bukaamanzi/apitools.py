@@ -166,7 +166,7 @@ def json_response(
     """A JSON response with the API's caching headers.
 
     Its ETag and the 304 for a matching If-None-Match come from Django's ConditionalGetMiddleware (settings), which
-    hashes the body: exact whatever changed the data (ingestion, moderators, votes). A 304 saves the transfer and
+    hashes the body: exact whatever changed the data (ingestion, moderators, residents). A 304 saves the transfer and
     the client's parsing, not the server's query.
     """
     body = data if isinstance(data, bytes) else dumps(data)  # bytes: a body already serialised (and cached)

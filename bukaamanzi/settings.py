@@ -319,7 +319,7 @@ OC4IDS_LICENSE_URL: str = env("OC4IDS_LICENSE_URL", default="")
 # "<count>/<s|m|h|d>" per client address; counted in the RATELIMIT_CACHE cache alias, which must be shared by
 # every web process (Redis) or each process counts on its own.
 REPORT_RATE_LIMIT: str = env("REPORT_RATE_LIMIT", default="10/h")
-VOTE_RATE_LIMIT: str = env("VOTE_RATE_LIMIT", default="60/h")
+AFFECTED_RATE_LIMIT: str = env("AFFECTED_RATE_LIMIT", default="60/h")
 UPDATE_RATE_LIMIT: str = env("UPDATE_RATE_LIMIT", default="20/h")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
@@ -399,3 +399,6 @@ ALERT_CONFIRM_DAYS: int = _setting("ALERT_CONFIRM_DAYS", int, 7)  # type: ignore
 # How long a sender holds a delivery: one that dies leaves it to the next pass after this.
 ALERT_SEND_LEASE_SECONDS: int = _setting("ALERT_SEND_LEASE_SECONDS", int, 300)  # type: ignore[assignment]
 ALERT_MAX_HARD_FAILURES: int = _setting("ALERT_MAX_HARD_FAILURES", int, 5)  # type: ignore[assignment]
+# "Is it fixed?": this many days after an open problem report with an email, its sender is asked once.
+REPORT_QUESTIONNAIRE_AFTER_DAYS: int = _setting(  # type: ignore[assignment]
+    "REPORT_QUESTIONNAIRE_AFTER_DAYS", int, 28)

@@ -21,6 +21,9 @@ from projects.filters import ProjectFilterForm
 from projects.maplayer import MAX_ZOOM, indexed, map_layer, with_lng_lat
 from projects.models import Project, ProjectQuerySet
 from projects.schemas import ITEM_FIELDS, MapLayer, ProjectDetail, ProjectFilters, ProjectPage, project_item
+from reports.api import affected_response
+from reports.ratelimit import affected_throttle
+from reports.schemas import AffectedOut
 
 router = Router(tags=["Projects"])
 map_router = Router(tags=["Map"])
@@ -83,6 +86,17 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
     if body is None:
         raise not_found("project_id", _("No project has this id."))
     return json_response(request, body)
+
+
+@router.post("/{project_id}/affected", response={200: AffectedOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut,
+                                                 429: ErrorOut},
+             summary="“This project affects me too” (once per person)", operation_id="projects_affected",
+             throttle=[affected_throttle])
+def project_affected(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = Project.objects.filter(pk=parse_uuid(project_id, "project_id")).select_related("municipality").first()
+    if project is None:
+        raise not_found("project_id", _("No project has this id."))
+    return affected_response(request, project=project)
 
 
 # --- Map layer ------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """A per-process cache of public API response bodies, keyed by the data version.
 
 The data version is one cheap query (three index look-ups): the newest change-log id (every service write records
-one: projects, budgets, reports, votes, moderation, deletions), the newest project `updated_at` (writes that bypass
-the services, such as seeds) and the newest `last_scraped_at` (ingestion refreshes the fetch date of unchanged
-projects without logging). Any such write changes the key, so a cached body is never served after a change the
+one: projects, budgets, reports, "affected too", moderation, deletions), the newest project `updated_at` (writes
+that bypass the services, such as seeds) and the newest `last_scraped_at` (ingestion refreshes the fetch date of
+unchanged projects without logging). Any such write changes the key, so a cached body is never served after a change the
 version sees. Entries also expire after API_CACHE_SECONDS: the responses already allow clients and proxies that
 much staleness (Cache-Control max-age), and it bounds what the version cannot see (a transaction that took its
 change-log id before another's but committed after it, and red flags that turn true with the date alone).

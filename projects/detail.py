@@ -28,7 +28,7 @@ DETAIL_FIELDS = ("external_id", "description", "function", "asset_class", "sourc
                  "contractor")
 BUDGET_FIELDS = ("financial_year", "budget_type", "amount", "currency", "quarter", "source")
 HISTORY_FIELDS = ("id", "change_type", "source", "field_changes", "old_values", "new_values", "created_at")
-REPORT_FIELDS = ("id", "title", "report_type", "state", "created_at", "upvotes", "downvotes")
+REPORT_FIELDS = ("id", "title", "report_type", "state", "created_at", "affected_count")
 
 
 # Compiled once per database (bukaamanzi/prepared.py): compiling them cost more than running them.

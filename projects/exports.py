@@ -113,6 +113,7 @@ CSV_COLUMNS = (
     "id", "name", "status", "project_type", "municipality_code", "municipality_name", "province",
     "budget_allocated", "budget_spent", "progress_percentage", "start_date", "end_date", "longitude", "latitude",
     "red_flags", "contractor", "address", "ward", "source", "external_id", "fetched_at", "is_demo", "attribution",
+    "affected_count",
 )
 
 
@@ -147,7 +148,7 @@ class CsvEncoder:
                 " ".join(item["red_flags"]), _safe_cell(row["contractor"]), _safe_cell(row["address"]),
                 _safe_cell(row["ward"]), row["source"], _safe_cell(row["external_id"]),
                 fetched.isoformat() if fetched else "", "true" if row["is_demo"] else "false",
-                credit_text(row["source"], fetched),
+                credit_text(row["source"], fetched), row["affected_count"],
             ])
         return self._take()
 

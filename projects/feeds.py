@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from changelog.models import ChangeType, DataChangeLog, EntityType
 from municipalities.models import Municipality
@@ -29,12 +30,13 @@ def _entries(query: Q) -> list[DataChangeLog]:
     rows = list(
         DataChangeLog.objects.filter(query)
         .filter(Q(entity_type=EntityType.PROJECT) | Q(entity_type=EntityType.REPORT, change_type=ChangeType.CREATED)
-                # Updates and state changes carry the state; votes and hiding do not.
+                # Updates and state changes carry the state; "affected too" taps and hiding do not.
                 | Q(entity_type=EntityType.REPORT, new_values__has_key="state"))
         .order_by("-created_at", "-pk")[:FEED_SIZE]
     )
     report_ids = [int(r.entity_id) for r in rows if r.entity_type == EntityType.REPORT and r.entity_id.isdigit()]
-    visible = set(Report.objects.published().filter(pk__in=report_ids).values_list("pk", flat=True))
+    # Published reports and how many residents each affects (told in the item's description).
+    visible = dict(Report.objects.published().filter(pk__in=report_ids).values_list("pk", "affected_count"))
     update_ids = {(r.new_values or {}).get("update_id") for r in rows if (r.new_values or {}).get("update_text")}
     hidden_updates = set(ReportUpdate.objects.filter(pk__in=update_ids - {None}).exclude(
         status=ReportStatus.PUBLISHED).values_list("pk", flat=True))
@@ -47,6 +49,8 @@ def _entries(query: Q) -> list[DataChangeLog]:
         if (row.new_values or {}).get("update_text") and row.new_values.get("update_id") in hidden_updates:
             continue  # an update moderators hid
         row.project_name = names.get(row.project_id, "")  # type: ignore[attr-defined]
+        if row.entity_type == EntityType.REPORT:
+            row.affected_count = visible[int(row.entity_id)]  # type: ignore[attr-defined]
         if change_sentences(row):
             kept.append(row)
     return kept
@@ -63,7 +67,12 @@ class _ChangeFeed(Feed):
         return f"{name}: {sentences}" if name else sentences
 
     def item_description(self, item: DataChangeLog) -> str:
-        return " · ".join(change_sentences(item))
+        sentences = change_sentences(item)
+        if item.entity_type == EntityType.REPORT:
+            count = getattr(item, "affected_count", 0)
+            sentences.append(ngettext("%(count)d resident says this affects them.",
+                                      "%(count)d residents say this affects them.", count) % {"count": count})
+        return " · ".join(sentences)
 
     def item_link(self, item: DataChangeLog) -> str:
         if item.entity_type == EntityType.REPORT:

@@ -21,7 +21,8 @@ from changelog.models import ChangeType, DataChangeLog, EntityType
 from projects.models import Project, Status
 
 # Fields that say nothing to a resident (or are covered by another sentence).
-QUIET_FIELDS = {"raw_data", "skipped_locked", "source_api_id", "is_demo", "location", "content_hash"}
+QUIET_FIELDS = {"raw_data", "skipped_locked", "source_api_id", "is_demo", "location", "content_hash",
+                "affected_count"}
 
 
 def date_text(value: dt.date | dt.datetime) -> str:

@@ -139,6 +139,8 @@ class Project(models.Model):
         help_text=_("Names of fields a moderator corrected; ingestion does not overwrite them."),
     )
     is_demo = models.BooleanField(_("demo data"), default=False, db_index=True)
+    # Residents who said "this affects me too" (reports.Affected); never set by ingestion.
+    affected_count = models.PositiveIntegerField(_("affected too"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -67,6 +67,7 @@ class ProjectItem(Schema):
     red_flags: list[str]
     last_scraped_at: dt.datetime | None
     updated_at: dt.datetime
+    affected_count: int = Field(description="Residents who said “this project affects me too”")
 
 
 class ProjectPage(Schema):
@@ -107,8 +108,7 @@ class ReportSummary(Schema):
     report_type: str
     state: str
     created_at: dt.datetime
-    upvotes: int
-    downvotes: int
+    affected_count: int
 
 
 class ProjectDetail(ProjectItem):
@@ -159,7 +159,7 @@ class MapLayer(Schema):
 ITEM_FIELDS = (
     "id", "name", "status", "project_type", "source", "is_demo", "municipality_id", "municipality__code",
     "municipality__name", "municipality__province", "budget_allocated", "budget_spent", "progress_percentage",
-    "progress_changed_at", "start_date", "end_date", "lng", "lat", "last_scraped_at", "updated_at",
+    "progress_changed_at", "start_date", "end_date", "lng", "lat", "last_scraped_at", "updated_at", "affected_count",
 )
 
 # The model's one definition, applied to a row; read from the class dict, as the stubs type Project.red_flags
@@ -194,6 +194,7 @@ def project_item(row: dict[str, Any]) -> dict[str, Any]:
         "red_flags": [str(flag) for flag in _red_flags(SimpleNamespace(**row))],
         "last_scraped_at": row["last_scraped_at"],
         "updated_at": row["updated_at"],
+        "affected_count": row["affected_count"],
     }
 
 

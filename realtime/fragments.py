@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 PROJECT_FRAGMENTS = (
     "projects/fragments/status.html",
+    "projects/fragments/affected.html",
     "projects/fragments/progress.html",
     "projects/fragments/budget.html",
     "reports/fragments/report_list.html",

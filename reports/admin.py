@@ -38,7 +38,7 @@ from reports.lifecycle import (
     update_mark_spam,
     update_publish,
 )
-from reports.models import Contributor, Report, ReportPhoto, ReportUpdate, ReportVote, UpdatePhoto
+from reports.models import Affected, Contributor, Report, ReportPhoto, ReportUpdate, UpdatePhoto
 from reports.services import (
     ReportError,
     report_add_note,
@@ -172,6 +172,19 @@ class ReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RemovalAskedFilter(admin.SimpleListFilter):
+    title = _("removal asked by the reporter")
+    parameter_name = "removal"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrPromise]]:
+        return [("asked", _("Asked"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        if self.value() == "asked":
+            return queryset.filter(removal_requested_at__isnull=False)
+        return queryset
+
+
 # --- Reports ----------------------------------------------------------------------------------------------
 
 
@@ -296,10 +309,10 @@ class ReportUpdateInline(ReadOnlyAdminMixin, admin.TabularInline):
 class ReportAdmin(ModeratedAdmin):
     list_display = (
         "thumbnails", "title", "status", "state", "report_type", "project_link", "created_at", "reviewed_at",
-        "map_link", "votes",
+        "map_link", "affected_count",
     )
     list_display_links = ("title",)
-    list_filter = (ReviewFilter, "status", "state", "report_type")
+    list_filter = (ReviewFilter, "status", "state", "report_type", RemovalAskedFilter)
     search_fields = ("title", "description", "address", "contributor_name", "=project__external_id")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
@@ -315,10 +328,11 @@ class ReportAdmin(ModeratedAdmin):
     }
     fieldsets = (
         (None, {"fields": ("title", "description", "report_type", "status", "project_link", "address")}),
-        (_("State"), {"fields": ("state", "state_set_by", "state_changed_at", "duplicate_of")}),
+        (_("State"), {"fields": ("state", "state_set_by", "state_changed_at", "duplicate_of", "questionnaire_answer",
+                                 "questionnaire_answered_at", "removal_requested_at")}),
         (_("Where"), {"fields": ("location_map",)}),
         (_("Who sent it (moderators only)"), {"fields": ("contributor_name", "contributor", "contributor_email")}),
-        (_("Moderation"), {"fields": ("reviewed_at", "admin_notes", "upvotes", "downvotes", "created_at")}),
+        (_("Moderation"), {"fields": ("reviewed_at", "admin_notes", "affected_count", "created_at")}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)
     inlines = (ReportPhotoInline, ReportUpdateInline)
@@ -367,10 +381,6 @@ class ReportAdmin(ModeratedAdmin):
         url = reverse("admin:reports_report_change", args=[obj.pk]) + "#report-map"
         coordinates = f"{obj.location.y:.4f}, {obj.location.x:.4f}"
         return format_html('<a href="{}" title="{}">{}</a>', url, _("Show on the map"), coordinates)
-
-    @admin.display(description=_("votes (up/down)"))
-    def votes(self, obj: Report) -> str:
-        return f"{obj.upvotes}/{obj.downvotes}"
 
     # --- change page ---
 
@@ -561,10 +571,11 @@ class ReportPhotoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', obj.image.url, photo_thumbnail(obj, size=480))
 
 
-@admin.register(ReportVote)
-class ReportVoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("report", "direction", "created_at")
-    list_filter = ("direction",)
-    list_select_related = ("report",)
+@admin.register(Affected)
+class AffectedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who said "this affects me too": keyed hashes only, never a session or an address."""
+
+    list_display = ("report", "project", "day", "created_at")
+    list_select_related = ("report", "project")
     date_hierarchy = "created_at"
     show_full_result_count = False

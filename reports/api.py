@@ -1,5 +1,5 @@
-"""API endpoints for community reports: the public list and one report (published only), submitting, voting,
-and updates ("this is fixed", news, photos).
+"""API endpoints for community reports: the public list and one report (published only), submitting, updates
+("this is fixed", news, photos) and "affected too".
 
 Submitting and voting are rate-limited per client address (reports/ratelimit.py). The body is read here rather
 than by ninja so that a JSON body and a multipart form (with photos) go through the same checks and give the same
@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
@@ -30,11 +31,13 @@ from bukaamanzi.apitools import (
 )
 from projects.filters import ProjectFilterForm
 from projects.models import Project
+from reports.affected import AlreadyAffected, affected_add
 from reports.lifecycle import MAX_UPDATE_PHOTOS, update_add
 from reports.models import Report, ReportPhoto, ReportStatus, ReportType, ReportUpdate, UpdatePhoto
 from reports.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
-from reports.ratelimit import report_throttle, update_throttle, vote_throttle
+from reports.ratelimit import affected_throttle, report_throttle, update_throttle
 from reports.schemas import (
+    AffectedOut,
     ReportDetailOut,
     ReportIn,
     ReportOut,
@@ -42,18 +45,17 @@ from reports.schemas import (
     UpdateCreated,
     UpdateIn,
     VoteIn,
-    VoteOut,
     check_report,
     check_update,
     check_vote,
 )
-from reports.services import DuplicateVote, PhotoUpload, ReportError, report_submit, report_vote
+from reports.services import PhotoUpload, ReportError, report_submit
 
 router = Router(tags=["Reports"])
 
 REPORT_FIELDS = ("id", "project_id", "title", "description", "report_type", "status", "state", "state_set_by",
-                 "state_changed_at", "duplicate_of_id", "location", "address", "upvotes", "downvotes",
-                 "contributor_name", "created_at")
+                 "state_changed_at", "duplicate_of_id", "public_location", "location_is_rough", "address",
+                 "affected_count", "contributor_name", "created_at")
 UPDATE_FIELDS = ("id", "report_id", "text", "contributor_name", "by_reporter", "effect", "created_at")
 PUBLIC_STATUSES = [ReportStatus.PUBLISHED]
 
@@ -74,7 +76,7 @@ def _photos_of(request: HttpRequest, model: type[ReportPhoto] | type[UpdatePhoto
 
 
 def _report_item(row: dict[str, Any], photos: list[dict[str, Any]]) -> dict[str, Any]:
-    location = row.pop("location")
+    location = row.pop("public_location")  # never the exact point of a report shown "only roughly"
     return {**row, "location": {"lng": location.x, "lat": location.y}, "photos": photos}
 
 
@@ -122,7 +124,7 @@ def list_reports(
     if bbox:
         form = ProjectFilterForm({"bbox": bbox})
         if form.is_valid():
-            reports = reports.filter(location__intersects=form.cleaned_data["bbox"])
+            reports = reports.filter(public_location__intersects=form.cleaned_data["bbox"])
         else:
             errors += [("bbox", message) for message in form.errors_by_field()["bbox"]]
     if errors:
@@ -215,6 +217,7 @@ def create_report(request: HttpRequest) -> HttpResponse:
             title=values["title"], description=values["description"], report_type=values["report_type"],
             lng=values["lng"], lat=values["lat"], project=project, address=values["address"],
             name=values["name"], email=values["email"], organisation=values["organisation"], photos=photos,
+            language=get_language() or "", rough_location=values["rough_location"],
         )
     except ReportError as exc:
         raise ApiError(exc.field, exc.message) from exc
@@ -224,30 +227,51 @@ def create_report(request: HttpRequest) -> HttpResponse:
     return json_response(request, report_items(request, [row])[0], status=201)
 
 
-@router.post("/{report_id}/vote", response={200: VoteOut, 404: ErrorOut, 409: ErrorOut, 415: ErrorOut,
-                                            422: ErrorOut, 429: ErrorOut},
-             summary="Vote a report up or down (once per person)", operation_id="reports_vote",
-             throttle=[vote_throttle],
+def _affected_report(report_id: str) -> Report:
+    report = Report.objects.published().filter(pk=_report_id(report_id)).select_related(
+        "project__municipality").first()
+    if report is None:
+        raise not_found("report_id", _("No published report has this id."))
+    return report
+
+
+def affected_response(request: HttpRequest, *, report: Report | None = None,
+                      project: Project | None = None) -> HttpResponse:
+    """Count the caller as affected (its session when it has one, and its address); 409 when already counted."""
+    try:
+        result = affected_add(report=report, project=project, session_key=request.session.session_key or "",
+                              address=client_address(request))
+    except AlreadyAffected as exc:
+        raise ApiError(None, _("You have already said this affects you."), status=409) from exc
+    target = result.report or result.project
+    assert target is not None
+    return json_response(request, {"id": target.pk, "affected_count": result.count})
+
+
+@router.post("/{report_id}/affected", response={200: AffectedOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut,
+                                                429: ErrorOut},
+             summary="“This affects me too” (once per person; a duplicate counts on its original)",
+             operation_id="reports_affected", throttle=[affected_throttle])
+def report_affected(request: HttpRequest, report_id: str) -> HttpResponse:
+    return affected_response(request, report=_affected_report(report_id))
+
+
+@router.post("/{report_id}/vote", response={200: AffectedOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut,
+                                            415: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+             summary="Retired: an up vote now counts as “affected too”; down votes are gone",
+             operation_id="reports_vote", throttle=[affected_throttle], deprecated=True,
              openapi_extra={"requestBody": {"required": True,
                                             "content": {"application/json": {"schema": VoteIn.model_json_schema()}}}})
 def vote(request: HttpRequest, report_id: str) -> HttpResponse:
-    pk = _report_id(report_id)
     data, _files, _alts = _read_body(request)
     try:
         direction = check_vote(data)
     except ValueError as exc:
         raise ApiError("direction", str(exc)) from exc
-    report = Report.objects.published().filter(pk=pk).select_related("project__municipality").first()
-    if report is None:
-        raise not_found("report_id", _("No published report has this id."))
-    # A session key when the client has a session (the site's own pages), else its address.
-    voter = f"session:{request.session.session_key}" if request.session.session_key else (
-        f"address:{client_address(request)}")
-    try:
-        report = report_vote(report=report, direction=direction, voter=voter)
-    except DuplicateVote as exc:
-        raise ApiError("report_id", _("You have already voted on this report."), status=409) from exc
-    return json_response(request, {"id": report.pk, "upvotes": report.upvotes, "downvotes": report.downvotes})
+    if direction != "up":
+        raise ApiError("direction", _("Down votes were retired. Say “affected too” instead, or nothing."),
+                       status=410)
+    return affected_response(request, report=_affected_report(report_id))
 
 
 UPDATE_BODY = {

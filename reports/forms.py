@@ -72,6 +72,10 @@ class ReportForm(HoneypotForm):
     address = forms.CharField(label=_("Address or place"), required=False, max_length=500,
                               help_text=_("Street, suburb or town. If you cannot use the map, name the town "
                                           "and we place the report there."))
+    rough_location = forms.BooleanField(
+        label=_("Show the place only roughly"), required=False,
+        help_text=_("The public sees the place to within about 500 m, not the exact point (for example, when it "
+                    "is your home). Moderators see the exact point."))
     photos = MultiplePhotoField(label=_("Photos (up to 5)"), required=False,
                                 help_text=_("JPEG, PNG or WebP, at most 5 MB each. Location data inside photos "
                                             "is removed."),
@@ -174,3 +178,27 @@ class UpdateForm(HoneypotForm):
         if self.is_bot:
             raise forms.ValidationError(_("This update could not be accepted."))
         return data
+
+
+class ReporterUpdateForm(UpdateForm):
+    """The update form on the reporter's private page: the reporter may also say it is not fixed (reopen)."""
+
+    outcome = forms.ChoiceField(
+        label=_("Is the problem fixed?"), required=False, widget=forms.RadioSelect,
+        choices=[("", _("No change")), ("fixed", _("It is fixed")), ("not_fixed", _("It is not fixed"))],
+    )
+    field_order = ("text", "outcome")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["can_mark_fixed"] = False  # `outcome` asks instead
+        super().__init__(*args, **kwargs)
+
+    @property
+    def says_fixed(self) -> bool | None:
+        return {"fixed": True, "not_fixed": False}.get(self.cleaned_data.get("outcome") or "")
+
+
+class RemovalForm(forms.Form):
+    reason = forms.CharField(label=_("Why should the report be removed?"), max_length=2000, error_messages=REQUIRED,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("A moderator reads this and decides. The report stays until then."))

@@ -14,7 +14,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from changelog.models import AdminAction, ChangeSource, ChangeType
-from reports.models import Report, ReportState, ReportStatus, ReportUpdate, StateSetBy, UpdateEffect, UpdatePhoto
+from reports.models import (
+    Affected,
+    Report,
+    ReportState,
+    ReportStatus,
+    ReportUpdate,
+    StateSetBy,
+    UpdateEffect,
+    UpdatePhoto,
+)
 from reports.services import (
     PhotoUpload,
     ReportError,
@@ -103,9 +112,14 @@ def report_set_state(*, reports: Sequence[Report], state: str, moderator: str, r
     original)."""
     if state not in MODERATOR_STATES:
         raise ReportError("state", "Choose a state; a duplicate is marked with its original.")
-    return moderate(reports=reports, moderator=moderator, action="set_state", reason=reason,
-                    changes={"state": state, "state_set_by": StateSetBy.MODERATOR,
-                             "state_changed_at": timezone.now(), "duplicate_of": None})
+    originals = {report.duplicate_of_id for report in reports} - {None}
+    with transaction.atomic():
+        count = moderate(reports=reports, moderator=moderator, action="set_state", reason=reason,
+                         changes={"state": state, "state_set_by": StateSetBy.MODERATOR,
+                                  "state_changed_at": timezone.now(), "duplicate_of": None})
+        for original in Report.objects.filter(pk__in=originals):  # no longer duplicates: no longer counted there
+            _recount_affected(original)
+    return count
 
 
 def report_mark_duplicate(*, reports: Sequence[Report], original: Report, moderator: str, reason: str) -> int:
@@ -124,7 +138,24 @@ def report_mark_duplicate(*, reports: Sequence[Report], original: Report, modera
                          metadata={"original_id": str(original.pk)})
         # Reports that pointed at one of these now point at the original itself.
         Report.objects.filter(duplicate_of__in=[r.pk for r in reports]).update(duplicate_of=original)
+        _recount_affected(original)
     return count
+
+
+def _recount_affected(original: Report) -> None:
+    """The original's "affected too" count once duplicates are joined to it or leave: each distinct person who
+    tapped on any of the group (a browser, or an address on a day when there was no browser), plus one for each
+    duplicate's own reporter."""
+    group = [original.pk, *Report.objects.filter(duplicate_of=original).values_list("pk", flat=True)]
+    people = {browser or f"{address}:{day}" for browser, address, day in
+              Affected.objects.filter(report__in=group).values_list("browser_key", "address_key", "day")}
+    count = len(people) + len(group) - 1
+    if count != original.affected_count:
+        old = original.affected_count
+        Report.objects.filter(pk=original.pk).update(affected_count=count)
+        original.affected_count = count
+        log_report_change(original, ChangeType.UPDATED, ChangeSource.ADMIN_ACTION,
+                          old={"affected_count": old}, new={"affected_count": count})
 
 
 def _moderate_updates(*, updates: Sequence[ReportUpdate], moderator: str, action: str, reason: str,

@@ -1,4 +1,4 @@
-"""Community reports, their updates, photos and votes (the moderation log is `changelog.AdminAction`).
+"""Community reports, their updates, photos and "affected too" taps (the moderation log is `changelog.AdminAction`).
 
 A report has two separate conditions: its moderation `status` (published, flagged, spam: whether the public
 sees it at all) and its public `state` (open ... fixed: what happened to the problem). Rules for moving
@@ -6,6 +6,8 @@ between states are in `reports.states`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
@@ -44,12 +46,20 @@ class StateSetBy(models.TextChoices):
     MODERATOR = "moderator", _("a moderator")
 
 
+class QuestionnaireAnswer(models.TextChoices):
+    YES = "yes", _("Yes, it is fixed")
+    NO = "no", _("No, it is not fixed")
+    DONT_KNOW = "dont_know", _("I don't know")
+
+
 class Contributor(models.Model):
     """Who sent a report. The email is for moderators only and never leaves the admin."""
 
     name = models.CharField(_("name"), max_length=100, blank=True)
     email = models.EmailField(_("email"), blank=True)
     organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    # The page's language when they wrote: the emails to them are in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -80,7 +90,12 @@ class Report(models.Model):
     )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), max_length=5000)
+    # Where it is (moderators see this) and where the public sees it: the same point, or when the reporter
+    # chose "show the place only roughly", the centre of its ~500 m grid cell (bukaamanzi.lib.geo.snap_to_grid).
+    # Every public output (pages, API, exports, change log, live pushes, nearby) reads `public_location`.
     location = models.PointField(_("location"), srid=4326)
+    public_location = models.PointField(_("location shown to the public"), srid=4326)
+    location_is_rough = models.BooleanField(_("place shown only roughly"), default=False)
     address = models.CharField(_("address"), max_length=500, blank=True)
     report_type = models.CharField(_("type"), max_length=20, choices=ReportType.choices)
     status = models.CharField(
@@ -94,8 +109,14 @@ class Report(models.Model):
         "self", verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="duplicates",
     )
-    upvotes = models.PositiveIntegerField(_("up votes"), default=0)
-    downvotes = models.PositiveIntegerField(_("down votes"), default=0)
+    # Residents who said "this affects me too" (their own taps, plus its duplicates' people once marked).
+    affected_count = models.PositiveIntegerField(_("affected too"), default=0)
+    # The reporter's answer to "is it fixed?" (reports.reporter), shown on the report.
+    questionnaire_answer = models.CharField(_("“is it fixed?” answer"), max_length=10,
+                                            choices=QuestionnaireAnswer.choices, blank=True)
+    questionnaire_answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # The reporter asked, from their private link, that moderators remove the report.
+    removal_requested_at = models.DateTimeField(_("removal asked by the reporter"), null=True, blank=True)
     contributor_name = models.CharField(_("name shown"), max_length=100, blank=True)
     admin_notes = models.TextField(_("internal notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
@@ -116,6 +137,12 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A report written without a public point is shown where it is (rough points come from report_submit).
+        if self.public_location is None:
+            self.public_location = self.location
+        super().save(*args, **kwargs)
 
 
 class ReportUpdateQuerySet(models.QuerySet["ReportUpdate"]):
@@ -204,20 +231,34 @@ class UpdatePhoto(Photo):
         ordering = ["update", "pk"]
 
 
-class VoteDirection(models.TextChoices):
-    UP = "up", _("Up")
-    DOWN = "down", _("Down")
+class Affected(models.Model):
+    """One resident saying "this affects me too" about a report or a project; no account needed.
 
+    One per browser (the session, stored as a salted hash) for ever, and one per client address (a salted hash,
+    never the address) per day, per report or project: the unique constraints keep both, so a second tap changes
+    nothing whatever the race. The counts shown are kept on the report and the project (`affected_count`).
+    """
 
-class ReportVote(models.Model):
-    """One vote per voter per report; the voter key is a salted hash, never an address or a name."""
-
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="votes")
-    voter_key = models.CharField(_("voter key"), max_length=64)
-    direction = models.CharField(_("direction"), max_length=4, choices=VoteDirection.choices)
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE, related_name="affected")
+    project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="affected")
+    browser_key = models.CharField(_("browser key"), max_length=64, blank=True)
+    address_key = models.CharField(_("address key"), max_length=64)
+    day = models.DateField(_("day"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("vote")
-        verbose_name_plural = _("votes")
-        constraints = [models.UniqueConstraint(fields=["report", "voter_key"], name="vote_one_per_voter")]
+        verbose_name = _("affected too")
+        verbose_name_plural = _("affected too")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(report__isnull=False, project__isnull=True)
+                | models.Q(report__isnull=True, project__isnull=False),
+                name="affected_one_target"),
+            models.UniqueConstraint(fields=["report", "browser_key"], name="affected_report_browser_once",
+                                    condition=~models.Q(browser_key="")),
+            models.UniqueConstraint(fields=["project", "browser_key"], name="affected_project_browser_once",
+                                    condition=~models.Q(browser_key="")),
+            models.UniqueConstraint(fields=["report", "address_key", "day"], name="affected_report_address_daily"),
+            models.UniqueConstraint(fields=["project", "address_key", "day"], name="affected_project_address_daily"),
+        ]

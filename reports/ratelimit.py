@@ -1,4 +1,4 @@
-"""Rate limits for report, vote and update creation, per client address, as django-ninja throttles (the page
+"""Rate limits for reports, updates and "affected too", per client address, as django-ninja throttles (the page
 views call the same objects' `allow_request`).
 
 A fixed window counted with the cache's atomic `add` + `incr` (ninja's own SimpleRateThrottle reads, appends and
@@ -66,5 +66,5 @@ class ClientRateThrottle(BaseThrottle):
 
 
 report_throttle = ClientRateThrottle("reports", "REPORT_RATE_LIMIT")
-vote_throttle = ClientRateThrottle("votes", "VOTE_RATE_LIMIT")
+affected_throttle = ClientRateThrottle("affected", "AFFECTED_RATE_LIMIT")
 update_throttle = ClientRateThrottle("updates", "UPDATE_RATE_LIMIT")

@@ -1,4 +1,5 @@
-"""API shapes for community reports and votes, and the one check of report input shared by JSON and multipart.
+"""API shapes for community reports, updates and "affected too", and the checks of report and update input shared
+by JSON and multipart bodies.
 
 A contributor's email may be sent with a report (for moderators) but no response shape has a field for it.
 """
@@ -17,7 +18,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
-from reports.models import ReportType, VoteDirection
+from reports.models import ReportType
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -37,6 +38,8 @@ class ReportIn(Schema):
     name: str = Field("", description="Shown with the report; leave empty to stay anonymous")
     email: str = Field("", description="For moderators only: never shown or returned")
     organisation: str = ""
+    rough_location: bool = Field(False, description="Show the place only roughly: the public sees the centre of "
+                                                    "its ~500 m grid cell, moderators the point")
 
 
 class UpdateIn(Schema):
@@ -76,10 +79,11 @@ class ReportOut(Schema):
     state_set_by: str = Field(description="'' (as sent), resident, reporter or moderator")
     state_changed_at: dt.datetime | None
     duplicate_of_id: int | None
-    location: LngLat
+    location: LngLat = Field(description="Where the public sees it: the centre of a ~500 m cell when "
+                                         "location_is_rough")
+    location_is_rough: bool
     address: str
-    upvotes: int
-    downvotes: int
+    affected_count: int = Field(description="Residents who said “this affects me too” (with its duplicates')")
     contributor_name: str
     created_at: dt.datetime
     photos: list[PhotoOut]
@@ -113,10 +117,10 @@ class ReportPage(Schema):
     pages: int
 
 
-class VoteOut(Schema):
-    id: int
-    upvotes: int
-    downvotes: int
+class AffectedOut(Schema):
+    id: int | uuid.UUID = Field(description="The report (a number) or the project (a UUID) that was counted; a "
+                                            "duplicate report's original")
+    affected_count: int
 
 
 # --- Checking input -------------------------------------------------------------------------------------
@@ -195,12 +199,20 @@ def check_report(data: Mapping[str, Any]) -> CheckedReport:
             validate_email(extras["email"])
         except ValidationError:
             result.errors.append(("email", _("This email address is not valid.")))
+    rough = data.get("rough_location", False)
+    if isinstance(rough, str):  # a multipart form's text
+        rough = BOOLEAN_WORDS.get(rough.strip().lower(), "bad")
+    if rough is None:
+        rough = False
+    if not isinstance(rough, bool):
+        result.errors.append(("rough_location", _("rough_location must be true or false.")))
     result.values.update(title=title, description=description, report_type=report_type, lng=lng, lat=lat,
-                         **extras)
+                         rough_location=rough is True, **extras)
     return result
 
 
-FIXED_WORDS = {True: True, False: False, "true": True, "false": False, "1": True, "0": False, "on": True, "": None,
+# JSON booleans and what forms send for them ("" is "not given").
+BOOLEAN_WORDS = {True: True, False: False, "true": True, "false": False, "1": True, "0": False, "on": True, "": None,
                None: None}
 
 
@@ -215,7 +227,7 @@ def check_update(data: Mapping[str, Any]) -> CheckedReport:
     fixed = data.get("fixed")
     if isinstance(fixed, str):
         fixed = fixed.strip().lower()
-    if not isinstance(fixed, bool | str | None) or fixed not in FIXED_WORDS:
+    if not isinstance(fixed, bool | str | None) or fixed not in BOOLEAN_WORDS:
         result.errors.append(("fixed", _("fixed must be true or false.")))
     extras = {name: _text(data, name, result) for name in ("name", "email")}
     for name in extras:
@@ -227,13 +239,14 @@ def check_update(data: Mapping[str, Any]) -> CheckedReport:
             validate_email(extras["email"])
         except ValidationError:
             result.errors.append(("email", _("This email address is not valid.")))
-    result.values.update(text=text, fixed=FIXED_WORDS.get(fixed) if isinstance(fixed, bool | str | None) else None,
+    result.values.update(text=text, fixed=BOOLEAN_WORDS.get(fixed) if isinstance(fixed, bool | str | None) else None,
                          **extras)
     return result
 
 
 def check_vote(data: Mapping[str, Any]) -> str:
+    """The retired vote endpoint's body: "up" (now "affected too") or "down" (refused)."""
     direction = data.get("direction")
-    if direction not in VoteDirection.values:
+    if direction not in ("up", "down"):
         raise ValueError(_("direction must be up or down."))
     return str(direction)

@@ -1,4 +1,5 @@
-"""Writes to community reports: submitting, voting and moderating.
+"""Writes to community reports: submitting and moderating (updates and states: reports.lifecycle; "affected
+too": reports.affected).
 
 The report form, the API and the admin all call these, so every path records the same change-log rows
 (and, for moderation, one AdminAction per report) inside one transaction.
@@ -6,21 +7,19 @@ The report form, the API and the admin all call these, so every path records the
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
-from bukaamanzi.lib.geo import SOUTH_AFRICA
+from bukaamanzi.lib.geo import SOUTH_AFRICA, snap_to_grid
 from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
 from changelog.services import change_log_record
 from projects.models import Project
-from reports.models import Contributor, Report, ReportPhoto, ReportStatus, ReportVote, VoteDirection
+from reports.models import Contributor, Report, ReportPhoto, ReportStatus
 from reports.photos import MAX_PHOTOS, CleanPhoto, PhotoError, clean_photo
 from reports.states import initial_state
 
@@ -54,7 +53,7 @@ def _public_fields(report: Report) -> dict[str, object]:
         "status": report.status,
         "state": report.state,
         "project": report.project_id,
-        "location": report.location,
+        "location": report.public_location,  # the public point: rough when the reporter asked
         "contributor_name": report.contributor_name,
     }
 
@@ -76,11 +75,13 @@ def log_report_change(
     )
 
 
-def contributor_for(*, name: str, email: str, organisation: str = "") -> Contributor | None:
-    """A contributor row when the sender said who they are (anonymous posts have none)."""
+def contributor_for(*, name: str, email: str, organisation: str = "", language: str = "") -> Contributor | None:
+    """A contributor row when the sender said who they are (anonymous posts have none); `language` is the
+    page's, for the emails to them."""
     if not (name or email or organisation):
         return None
-    return Contributor.objects.create(name=name.strip(), email=email.strip(), organisation=organisation.strip())
+    return Contributor.objects.create(name=name.strip(), email=email.strip(), organisation=organisation.strip(),
+                                      language=language or settings.LANGUAGE_CODE)
 
 
 def clean_uploads(photos: Sequence[PhotoUpload], *, limit: int, what: str) -> list[tuple[CleanPhoto, str]]:
@@ -109,20 +110,26 @@ def report_submit(
     email: str = "",
     organisation: str = "",
     photos: Sequence[PhotoUpload] = (),
+    language: str = "",
+    rough_location: bool = False,
 ) -> Report:
-    """Create a published report with its cleaned photos. Raises ReportError naming the field at fault."""
+    """Create a published report with its cleaned photos. Raises ReportError naming the field at fault. With an
+    email, the sender gets the report's private link by email (alerts.reporters), in `language`. With
+    `rough_location`, the public sees only the centre of the point's ~500 m grid cell; moderators see the point."""
     if not in_south_africa(lng, lat):
         raise ReportError("location", "The location must be in South Africa.")
     cleaned = clean_uploads(photos, limit=MAX_PHOTOS, what="a report")
 
     with transaction.atomic():
         report = Report(
-            contributor=contributor_for(name=name, email=email, organisation=organisation),
+            contributor=contributor_for(name=name, email=email, organisation=organisation, language=language),
             project=project,
             title=title.strip(),
             description=description.strip(),
             report_type=report_type,
             location=Point(lng, lat, srid=4326),
+            public_location=Point(*(snap_to_grid(lng=lng, lat=lat) if rough_location else (lng, lat)), srid=4326),
+            location_is_rough=rough_location,
             address=address.strip(),
             contributor_name=name.strip(),
             state=initial_state(report_type),
@@ -132,31 +139,6 @@ def report_submit(
         for photo, alt_text in cleaned:
             ReportPhoto.objects.create(report=report, image=photo.content, alt_text=alt_text)
         log_report_change(report, ChangeType.CREATED, ChangeSource.COMMUNITY_REPORT)
-    return report
-
-
-def voter_key(identity: str) -> str:
-    """A salted hash of whatever identifies a voter (session key or client address): never stored raw."""
-    return hashlib.sha256(f"{settings.SECRET_KEY}:vote:{identity}".encode()).hexdigest()
-
-
-class DuplicateVote(Exception):
-    """This voter has already voted on this report."""
-
-
-def report_vote(*, report: Report, direction: str, voter: str) -> Report:
-    """Count one vote per voter per report; a second vote raises DuplicateVote and changes nothing."""
-    direction = VoteDirection(direction)
-    counter = "upvotes" if direction == VoteDirection.UP else "downvotes"
-    try:
-        with transaction.atomic():
-            ReportVote.objects.create(report=report, voter_key=voter_key(voter), direction=direction)
-            Report.objects.filter(pk=report.pk).update(**{counter: F(counter) + 1})
-            report.refresh_from_db(fields=["upvotes", "downvotes"])
-            log_report_change(report, ChangeType.UPDATED, ChangeSource.COMMUNITY_REPORT,
-                 new={"upvotes": report.upvotes, "downvotes": report.downvotes})
-    except IntegrityError as exc:
-        raise DuplicateVote from exc
     return report
 
 

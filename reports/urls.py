@@ -6,6 +6,8 @@ app_name = "reports"
 urlpatterns = [
     path("new/", views.report_create, name="new"),
     path("<int:pk>/", views.report_detail, name="detail"),
-    path("<int:pk>/vote/", views.report_vote_view, name="vote"),
+    path("<int:pk>/affected/", views.report_affected_view, name="affected"),
+    path("<int:pk>/yours/<str:token>/", views.report_yours, name="yours"),
+    path("<int:pk>/answer/<str:token>/", views.questionnaire_answer_view, name="answer"),
     path("<int:pk>/updates/", views.report_update_create, name="update"),
 ]

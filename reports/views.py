@@ -1,4 +1,5 @@
-"""Resident pages for community reports: the report form, one report with its updates, adding an update, votes."""
+"""Resident pages for community reports: the report form, one report with its updates, adding an update, and
+"this affects me too" (on reports and projects)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,26 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from bukaamanzi.apitools import client_address
 from bukaamanzi.http import HtmxHttpRequest
 from projects.models import Project
 from projects.views import map_config
-from reports.forms import ReportForm, UpdateForm
+from reports.affected import AlreadyAffected, affected_add
+from reports.forms import RemovalForm, ReporterUpdateForm, ReportForm, UpdateForm
 from reports.lifecycle import update_add
-from reports.models import Report, ReportUpdate, UpdateEffect, VoteDirection
-from reports.ratelimit import update_throttle
-from reports.services import DuplicateVote, PhotoUpload, ReportError, report_submit, report_vote
+from reports.models import QuestionnaireAnswer, Report, ReportStatus, ReportUpdate, UpdateEffect
+from reports.ratelimit import affected_throttle, update_throttle
+from reports.reporter import questionnaire_answer, report_hide_name, report_request_removal
+from reports.services import PhotoUpload, ReportError, report_submit
 from reports.states import can_mark_fixed
+from reports.tokens import BadToken, read_answer, read_reporter
 
 # Where a service error is shown on the form.
 ERROR_FIELDS = {"location": "latitude", "photos": "photos", "title": "title", "description": "description",
@@ -57,7 +63,8 @@ def report_create(request: HttpRequest) -> HttpResponse:
         report = report_submit(
             title=title, description=data["description"], report_type=data["report_type"],
             lng=location.lng, lat=location.lat, project=project, address=data["address"],
-            name=data["name"], email=data["email"], photos=uploads,
+            name=data["name"], email=data["email"], photos=uploads, language=get_language() or "",
+            rough_location=data["rough_location"],
         )
     except ReportError as exc:
         form.add_error(ERROR_FIELDS.get(exc.field), exc.message)
@@ -139,24 +146,118 @@ def report_update_create(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("reports:detail", args=[report.pk]) + f"#update-{update.pk}")
 
 
-@require_POST
-def report_vote_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """One vote per person: the browser session identifies the voter (stored only as a salted hash)."""
-    report = get_object_or_404(Report.objects.published().select_related("project"), pk=pk)
-    direction = request.POST.get("direction", "")
-    if direction not in VoteDirection.values:
-        return HttpResponseBadRequest(_("direction must be “up” or “down”."))
+def count_affected(request: HttpRequest, *, report: Report | None = None,
+                   project: Project | None = None) -> tuple[str, int]:
+    """Count the visitor (its browser session, made if it has none, and its address); the notice to show.
+    Rate-limited like the API (AFFECTED_RATE_LIMIT)."""
+    if not affected_throttle.allow_request(request):
+        return _("Too many taps from this connection. Please try again later."), 429
     if not request.session.session_key:
         request.session.save()
     try:
-        report = report_vote(report=report, direction=direction, voter=request.session.session_key or "")
-        notice = _("Thank you, your vote is counted.")
-    except DuplicateVote:
-        notice = _("You have already voted on this report.")
+        affected_add(report=report, project=project, session_key=request.session.session_key or "",
+                     address=client_address(request))
+    except AlreadyAffected:
+        return _("You have already said this affects you."), 200
+    return _("Thank you: you are counted as affected too."), 200
+
+
+@require_POST
+def report_affected_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """"This affects me too" on a report: HTMX swaps the report in place; without JavaScript, back to it."""
+    report = get_object_or_404(Report.objects.published().select_related("project"), pk=pk)
+    notice, status = count_affected(request, report=report)
     if request.htmx:
         report = Report.objects.prefetch_related("photos").get(pk=report.pk)
-        return render(request, "reports/fragments/report.html", {"report": report, "vote_notice": notice})
+        return render(request, "reports/fragments/report.html", {"report": report, "affected_notice": notice},
+                      status=status)
     messages.info(request, notice)
-    if report.project_id:
+    if report.project_id and request.POST.get("back") == "project":
         return redirect(reverse("projects:detail", args=[report.project_id]) + f"#report-{report.pk}")
-    return redirect("reports:detail", pk=report.pk)
+    return redirect(reverse("reports:detail", args=[report.pk]) + f"#report-{report.pk}")
+
+
+@require_POST
+def project_affected_view(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    """"This affects me too" on a project page: HTMX swaps the count in place; without JavaScript, back to it."""
+    project = get_object_or_404(Project.objects.select_related("municipality"), pk=pk)
+    notice, status = count_affected(request, project=project)
+    if request.htmx:
+        project.refresh_from_db(fields=["affected_count"])
+        return render(request, "projects/fragments/affected.html", {"project": project, "affected_notice": notice},
+                      status=status)
+    messages.info(request, notice)
+    return redirect(reverse("projects:detail", args=[project.pk]) + "#project-affected")
+
+
+# --- The reporter's private pages (links in the emails to them: reports.tokens) -----------------------------
+
+
+def _reporters_report(pk: int, token: str) -> Report | None:
+    try:
+        read_reporter(token, pk)
+    except BadToken:
+        return None
+    return Report.objects.select_related("project", "contributor").filter(pk=pk).first()
+
+
+def report_yours(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """The reporter's page for their report: add updates as the reporter, say fixed or not fixed, hide their
+    name, ask for removal. The signed link is the proof; there is no account."""
+    report = _reporters_report(pk, token)
+    if report is None:
+        return render(request, "reports/bad_link.html", status=404)
+    update_form, removal_form = ReporterUpdateForm(), RemovalForm()
+    status = 200
+    if request.method == "POST" and report.status == ReportStatus.PUBLISHED:
+        action = request.POST.get("action")
+        here = reverse("reports:yours", args=[report.pk, token])
+        if action == "hide_name":
+            report_hide_name(report=report)
+            messages.success(request, _("Your name is no longer shown with the report."))
+            return redirect(here)
+        if action == "removal":
+            removal_form = RemovalForm(request.POST)
+            if removal_form.is_valid():
+                report_request_removal(report=report, reason=removal_form.cleaned_data["reason"])
+                messages.success(request, _("Thank you. A moderator will look at your request."))
+                return redirect(here)
+            status = 400
+        elif action == "update":
+            update_form = ReporterUpdateForm(request.POST, request.FILES)
+            if update_form.is_valid() and update_throttle.allow_request(request):
+                data = update_form.cleaned_data
+                try:
+                    update_add(report=report, text=data["text"], fixed=update_form.says_fixed, by_reporter=True,
+                               photos=_photo_uploads(data["photos"], data["photo_description"], lambda n: _(
+                                   "Photo %(number)d of an update to “%(title)s”") % {"number": n,
+                                                                                      "title": report.title}))
+                except ReportError as exc:
+                    update_form.add_error(exc.field if exc.field in update_form.fields else None, exc.message)
+                else:
+                    messages.success(request, _("Thank you. Your update is published."))
+                    return redirect(here)
+            elif update_form.is_valid():
+                update_form.add_error(None, _("Too many updates were sent from this connection. Please try again "
+                                              "later."))
+            status = 400
+    return render(request, "reports/yours.html", {
+        "report": report, "update_form": update_form, "removal_form": removal_form,
+        "photos_lost": bool(request.FILES) and bool(update_form.errors),
+    }, status=status)
+
+
+def questionnaire_answer_view(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """An answer link from the "is it fixed?" email. Opening it shows the answer and one button; the POST
+    records it (a mail scanner that opens every link answers nothing)."""
+    try:
+        answer = read_answer(token, pk)
+        label = QuestionnaireAnswer(answer).label
+    except (BadToken, ValueError):
+        return render(request, "reports/bad_link.html", status=404)
+    report = get_object_or_404(Report.objects.published().select_related("project"), pk=pk)
+    if request.method == "POST":
+        questionnaire_answer(report=report, answer=answer)
+        messages.success(request, _("Thank you for your answer. It is shown on the report."))
+        return redirect("reports:detail", pk=report.pk)
+    return render(request, "reports/answer.html", {"report": report, "label": label})

@@ -42,4 +42,19 @@ def box_around(*, lng: float, lat: float, radius_km: float) -> tuple[float, floa
     return lng - dlng, lat - dlat, lng + dlng, lat + dlat
 
 
+ROUGH_GRID_M = 500
+
+
+def snap_to_grid(*, lng: float, lat: float, metres: float = ROUGH_GRID_M) -> tuple[float, float]:
+    """The centre of the grid cell (about `metres` on a side) holding the point: a place shown "only roughly".
+    Rows are 1/222 degree of latitude apart (500 m); a row's cells are as wide in metres, so they get wider in
+    degrees away from the equator. The same point always snaps to the same centre, so repeats reveal nothing."""
+    step_lat = metres / 111_000.0
+    row = math.floor(lat / step_lat)
+    centre_lat = (row + 0.5) * step_lat
+    step_lng = metres / (111_000.0 * max(math.cos(math.radians(centre_lat)), 0.01))
+    column = math.floor(lng / step_lng)
+    return round((column + 0.5) * step_lng, 6), round(centre_lat, 6)
+
+
 SOUTH_AFRICA = BoundingBox(min_lng=Decimal("16"), min_lat=Decimal("-35"), max_lng=Decimal("33"), max_lat=Decimal("-22"))

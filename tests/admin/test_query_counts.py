@@ -27,6 +27,7 @@ def many_rows() -> None:
             Report(
                 project=projects[i % 3] if i % 3 < 2 else None, title=f"Report {i}", description="d",
                 location=Point(18.4 + i / 100_000, -33.9, srid=4326), report_type=ReportType.ISSUE,
+                public_location=Point(18.4 + i / 100_000, -33.9, srid=4326),
                 status=statuses[i % 4],
             )
             for i in range(ROWS)

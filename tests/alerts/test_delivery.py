@@ -112,8 +112,8 @@ def test_a_first_time_senders_report_waits_an_hour_unless_a_moderator_publishes_
     assert len(emails) == 2 and "Sewage in the street" in emails[1]
 
 
-def test_votes_do_not_make_emails(mailbox: Mailbox) -> None:
-    from reports.services import report_vote
+def test_affected_too_taps_do_not_make_emails(mailbox: Mailbox) -> None:
+    from reports.affected import affected_add
 
     known_sender()
     confirmed_alert("votes@example.org", area_target(lat=-33.0, lng=27.9, radius_km=2))
@@ -121,7 +121,8 @@ def test_votes_do_not_make_emails(mailbox: Mailbox) -> None:
                            email="known@example.org")
     send_alerts_pass()
     mailbox.clear()
-    report_vote(report=report, direction="up", voter="someone")
+    affected_add(report=report, session_key="someone", address="10.0.0.1")
+    affected_add(project=ProjectFactory(), session_key="someone", address="10.0.0.1")
     send_alerts_pass(now=timezone.now() + dt.timedelta(minutes=10))
     assert alert_emails(mailbox, "votes@example.org") == []
 

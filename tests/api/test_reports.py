@@ -134,28 +134,35 @@ def test_bad_report_list_parameters_are_422(api, query, field):
     assert response.status_code == 422 and fields(response) == {field}
 
 
-def test_one_vote_per_person_per_report(api):
+def test_affected_too_counts_one_per_address_a_day(api):
     report = ReportFactory()
-    url = f"/api/v1/reports/{report.pk}/vote"
-    first = api.post(url, data={"direction": "up"}, content_type="application/json")
-    assert first.status_code == 200 and first.json() == {"id": report.pk, "upvotes": 1, "downvotes": 0}
-    second = api.post(url, data={"direction": "down"}, content_type="application/json")
-    assert second.status_code == 409 and "already voted" in second.json()["detail"][0]["message"]
-    other_person = api.post(url, data={"direction": "down"}, content_type="application/json",
-                            REMOTE_ADDR="10.0.0.9")
-    assert other_person.json() == {"id": report.pk, "upvotes": 1, "downvotes": 1}
+    url = f"/api/v1/reports/{report.pk}/affected"
+    first = api.post(url)
+    assert first.status_code == 200 and first.json() == {"id": report.pk, "affected_count": 1}
+    second = api.post(url)
+    assert second.status_code == 409 and "already said" in second.json()["detail"][0]["message"]
+    other_person = api.post(url, REMOTE_ADDR="10.0.0.9")
+    assert other_person.json() == {"id": report.pk, "affected_count": 2}
+    assert api.get(f"/api/v1/reports/{report.pk}").json()["affected_count"] == 2
 
 
-def test_bad_votes(api):
+def test_the_retired_vote_endpoint_counts_up_as_affected_and_refuses_down(api):
+    report = ReportFactory()
+    up = api.post(f"/api/v1/reports/{report.pk}/vote", data={"direction": "up"}, content_type="application/json")
+    assert up.status_code == 200 and up.json() == {"id": report.pk, "affected_count": 1}
+    down = api.post(f"/api/v1/reports/{report.pk}/vote", data={"direction": "down"}, content_type="application/json",
+                    REMOTE_ADDR="10.0.0.8")
+    assert down.status_code == 410 and fields(down) == {"direction"}
+
+
+def test_bad_affected_and_vote_requests(api):
     report = ReportFactory()
     bad = api.post(f"/api/v1/reports/{report.pk}/vote", data={"direction": "sideways"},
                    content_type="application/json")
     assert bad.status_code == 422 and fields(bad) == {"direction"}
-    assert api.post("/api/v1/reports/abc/vote", data={"direction": "up"},
-                    content_type="application/json").status_code == 422
+    assert api.post("/api/v1/reports/abc/affected").status_code == 422
     hidden = ReportFactory(status="spam")
-    assert api.post(f"/api/v1/reports/{hidden.pk}/vote", data={"direction": "up"},
-                    content_type="application/json").status_code == 404
+    assert api.post(f"/api/v1/reports/{hidden.pk}/affected").status_code == 404
 
 
 def test_report_creation_is_rate_limited_per_address_with_retry_after(api, settings):
@@ -178,9 +185,25 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(api, settings):
     assert post_json(api, VALID, HTTP_X_FORWARDED_FOR="10.3.3.3").status_code == 201
 
 
-def test_votes_are_rate_limited_too(api, settings):
-    settings.VOTE_RATE_LIMIT = "2/m"
+def test_affected_taps_are_rate_limited_too(api, settings):
+    settings.AFFECTED_RATE_LIMIT = "2/m"
     reports = ReportFactory.create_batch(3)
-    codes = [api.post(f"/api/v1/reports/{r.pk}/vote", data={"direction": "up"},
-                      content_type="application/json").status_code for r in reports]
+    codes = [api.post(f"/api/v1/reports/{r.pk}/affected").status_code for r in reports]
     assert codes == [200, 200, 429]
+
+
+def test_projects_count_residents_affected_in_the_api_and_the_csv(api):
+    project = ProjectFactory()
+    url = f"/api/v1/projects/{project.pk}/affected"
+    assert api.post(url).json() == {"id": str(project.pk), "affected_count": 1}
+    assert api.post(url).status_code == 409
+    assert api.post("/api/v1/projects/not-a-uuid/affected").status_code == 422
+    assert api.post("/api/v1/projects/00000000-0000-0000-0000-000000000000/affected").status_code == 404
+    assert api.get(f"/api/v1/projects/{project.pk}").json()["affected_count"] == 1
+    assert api.get("/api/v1/projects").json()["items"][0]["affected_count"] == 1
+    import csv
+    import io
+
+    text = b"".join(api.get("/api/v1/exports/projects.csv").streaming_content).decode()
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["affected_count"] == "1"

@@ -34,7 +34,7 @@ def test_the_openapi_schema_is_valid_openapi_3_and_documents_every_endpoint():
 @pytest.fixture
 def _data(db, settings):
     settings.REPORT_RATE_LIMIT = "100000/h"
-    settings.VOTE_RATE_LIMIT = "100000/h"
+    settings.AFFECTED_RATE_LIMIT = "100000/h"
     ReportFactory(project=ProjectFactory())
     # The real WSGI handler closes the database connection after each request (Django's test client stops it
     # doing so); closing it would lose the test's transaction, so do as the test client does.

@@ -20,7 +20,7 @@ def make_projects():
     return cape, durban
 
 
-def test_resident_filters_opens_a_project_reports_with_a_photo_and_votes(page, site, tmp_path) -> None:
+def test_resident_filters_opens_a_project_reports_with_a_photo_and_is_affected_too(page, site, tmp_path) -> None:
     cape, _ = make_projects()
     page.goto(f"{site}/")
     assert page.locator(".project-card").count() == 2
@@ -59,9 +59,9 @@ def test_resident_filters_opens_a_project_reports_with_a_photo_and_votes(page, s
     assert card.locator("img").get_attribute("alt") == "An open trench beside the road"
     assert card.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
 
-    card.get_by_role("button", name="Yes").click()
-    page.wait_for_selector(f"#report-{report.pk} .vote-notice")
-    assert "(1)" in page.locator(f"#report-{report.pk} button[value=up]").inner_text()
+    card.get_by_role("button", name="It affects me too").click()
+    page.wait_for_selector(f"#report-{report.pk} .affected-notice")
+    assert "1 resident says this affects them." in page.locator(f"#report-{report.pk} .affected-count").inner_text()
     assert page.url.endswith(f"/projects/{cape.pk}/#report-{report.pk}")  # HTMX: no reload
 
 
@@ -72,9 +72,16 @@ def test_main_pages_have_no_serious_or_critical_accessibility_violations(page, s
     ReportFactory(project=cape, contributor_name="Thandi")
     problem = ReportFactory(project=cape, report_type="issue", state="open", title="Leak by the school")
     update_add(report=problem, text="Fixed on Monday", fixed=True, name="Sipho")
+    from alerts.models import Subscriber
+    from alerts.tokens import NO_QUESTIONNAIRE, make
+    from reports.tokens import answer_token, reporter_token
+
+    subscriber = Subscriber.objects.create(email="axe@example.org")
     for path in ("/", f"/projects/{cape.pk}/", "/municipalities/CPT/", f"/reports/new/?project={cape.pk}",
                  "/about/", f"/alerts/?project={cape.pk}", "/alerts/?lat=-33.92&lng=18.42",
-                 f"/reports/{problem.pk}/"):
+                 f"/reports/{problem.pk}/", f"/reports/{problem.pk}/yours/{reporter_token(problem.pk)}/",
+                 f"/reports/{problem.pk}/answer/{answer_token(problem.pk, 'yes')}/",
+                 f"/alerts/no-questionnaire/{make(NO_QUESTIONNAIRE, subscriber.pk)}/"):
         page.goto(f"{site}{path}")
         assert axe_violations(page) == [], path
 
@@ -101,3 +108,27 @@ def test_alert_sign_up_errors_are_announced_and_the_map_fills_the_area(page, sit
     page.get_by_role("button", name="Send me the confirmation email").click()
     page.wait_for_url("**/alerts/sent/")
     assert axe_violations(page) == []
+
+
+def test_affected_too_and_an_update_work_without_javascript(browser, site) -> None:
+    from tests.factories import ProjectFactory
+
+    context = browser.new_context(java_script_enabled=False, locale="en-ZA")
+    page = context.new_page()
+    try:
+        project = ProjectFactory(name="Ward 5 standpipes")
+        report = ReportFactory(project=project, report_type="issue", state="open", title="Standpipe leaking")
+        page.goto(f"{site}/projects/{project.pk}/")
+        page.locator("#project-affected").get_by_role("button", name="It affects me too").click()
+        assert "1 resident says this project affects them." in page.locator("#project-affected").inner_text()
+        assert "you are counted as affected too" in page.locator(".messages").inner_text()
+        page.goto(f"{site}/reports/{report.pk}/")
+        page.get_by_role("button", name="It affects me too").click()
+        assert "1 resident says this affects them." in page.locator(f"#report-{report.pk}").inner_text()
+        page.get_by_label("What happened?").fill("The municipality repaired it this morning.")
+        page.get_by_label("This problem is fixed now").check()
+        page.get_by_role("button", name="Publish update").click()
+        assert "the report is marked fixed" in page.locator(".messages").inner_text()
+        assert "Fixed, says a resident" in page.locator(f"#report-{report.pk} .state").inner_text()
+    finally:
+        context.close()

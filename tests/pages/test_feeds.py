@@ -86,3 +86,18 @@ def test_a_project_feed_tells_report_updates_and_new_states_but_not_hidden_updat
     assert not any("Insults" in t for t in titles)
     links = [item.findtext("link") or "" for item in root.iter("item")]
     assert all(link for link in links)
+
+
+def test_report_items_say_how_many_residents_it_affects(client, project) -> None:
+    from reports.affected import affected_add
+    from reports.models import Report
+
+    report = Report.objects.get(title="Fence is down")
+    affected_add(report=report, session_key="s1", address="10.0.0.1")
+    affected_add(report=report, session_key="s2", address="10.0.0.2")
+    root = ET.fromstring(  # noqa: S314
+        client.get(f"/projects/{project.pk}/feed/rss/").content)
+    descriptions = [item.findtext("description") or "" for item in root.iter("item")]
+    assert any("2 residents say this affects them." in d for d in descriptions), descriptions
+    titles = [item.findtext("title") or "" for item in root.iter("item")]
+    assert not any("affected" in t for t in titles)  # the taps themselves are not feed items

@@ -6,13 +6,11 @@ from PIL import Image
 from changelog.models import AdminAction, DataChangeLog
 from reports.models import ReportStatus
 from reports.services import (
-    DuplicateVote,
     PhotoUpload,
     ReportError,
     report_add_note,
     report_flag,
     report_submit,
-    report_vote,
 )
 from tests.factories import ProjectFactory
 
@@ -56,15 +54,6 @@ def test_a_file_that_is_not_an_image_is_refused_whatever_its_name() -> None:
         report_submit(title="x", description="y", report_type="issue", lng=18.4, lat=-33.9,
                       photos=[PhotoUpload(b"GIF89a not really", "cat.jpg")])
     assert error.value.field == "photos"
-
-
-def test_one_vote_per_voter_per_report() -> None:
-    report = report_submit(title="x", description="y", report_type="issue", lng=18.4, lat=-33.9)
-    report_vote(report=report, direction="up", voter="session-1")
-    with pytest.raises(DuplicateVote):
-        report_vote(report=report, direction="down", voter="session-1")
-    report.refresh_from_db()
-    assert (report.upvotes, report.downvotes) == (1, 0)
 
 
 def test_flagging_many_reports_writes_one_admin_action_and_one_change_per_report() -> None:
