@@ -18,7 +18,6 @@ report hidden by moderation is not news to the public either; the send step drop
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections import defaultdict
 
@@ -28,7 +27,7 @@ from django.db.models import QuerySet
 
 from alerts.models import Alert, AlertItem, AlertKind
 from alerts.services import MAX_RADIUS_KM
-from bukaamanzi.lib.geo import box_around
+from bukaamanzi.lib.geo import box_around, distance_km
 from bukaamanzi.lib.spatial import X, Y, box_overlaps
 from changelog.models import ChangeSource, DataChangeLog, EntityType
 from municipalities.models import Municipality
@@ -38,14 +37,6 @@ from reports.models import Report
 BATCH = 500
 # Counts, not news (a project's count is a project field, so the project check below uses the same set).
 QUIET_FIELDS = {"affected_count"}
-EARTH_RADIUS_KM = 6371.0088
-
-
-def distance_km(lng_a: float, lat_a: float, lng_b: float, lat_b: float) -> float:
-    """Great-circle distance (haversine) between two lng/lat points, in km."""
-    lng1, lat1, lng2, lat2 = map(math.radians, (lng_a, lat_a, lng_b, lat_b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def area_candidates(point: Point) -> QuerySet[Alert]:

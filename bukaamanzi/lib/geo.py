@@ -1,4 +1,5 @@
-"""The South Africa bounding box: the one definition for ingestion, the report form, the map and Leaflet.
+"""The South Africa bounding box (the one definition for ingestion, the report form, the map and Leaflet), and
+the box and great-circle distance that spatial look-ups narrow by and decide with.
 
 A generous box around mainland South Africa (Cape Agulhas -34.83, Pafuri -22.13, Orange River mouth 16.45 E,
 Kosi Bay 32.89 E). It also covers Lesotho, Eswatini and slivers of neighbours: it catches the common errors
@@ -55,6 +56,16 @@ def snap_to_grid(*, lng: float, lat: float, metres: float = ROUGH_GRID_M) -> tup
     step_lng = metres / (111_000.0 * max(math.cos(math.radians(centre_lat)), 0.01))
     column = math.floor(lng / step_lng)
     return round((column + 0.5) * step_lng, 6), round(centre_lat, 6)
+
+
+EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
+
+
+def distance_km(lng_a: float, lat_a: float, lng_b: float, lat_b: float) -> float:
+    """Great-circle distance (haversine) between two lng/lat points, in km."""
+    lng1, lat1, lng2, lat2 = map(math.radians, (lng_a, lat_a, lng_b, lat_b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 SOUTH_AFRICA = BoundingBox(min_lng=Decimal("16"), min_lat=Decimal("-35"), max_lng=Decimal("33"), max_lat=Decimal("-22"))
