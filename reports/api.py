@@ -8,6 +8,7 @@ error shape; both are documented in the OpenAPI schema.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -29,15 +30,18 @@ from bukaamanzi.apitools import (
     paginate,
     parse_uuid,
 )
+from bukaamanzi.lib.geo import SOUTH_AFRICA
 from projects.filters import ProjectFilterForm
 from projects.models import Project
 from reports.affected import AlreadyAffected, affected_add
 from reports.lifecycle import MAX_UPDATE_PHOTOS, update_add
 from reports.models import Report, ReportPhoto, ReportStatus, ReportType, ReportUpdate, UpdatePhoto
+from reports.nearby import DEFAULT_RADIUS_M, MAX_RADIUS_M, NEARBY_LIMIT, NearbyReport, open_reports_near
 from reports.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 from reports.ratelimit import affected_throttle, report_throttle, update_throttle
 from reports.schemas import (
     AffectedOut,
+    NearbyReports,
     ReportDetailOut,
     ReportIn,
     ReportOut,
@@ -49,7 +53,7 @@ from reports.schemas import (
     check_update,
     check_vote,
 )
-from reports.services import PhotoUpload, ReportError, report_submit
+from reports.services import PhotoUpload, ReportError, in_south_africa, report_submit
 
 router = Router(tags=["Reports"])
 
@@ -131,6 +135,55 @@ def list_reports(
         raise ApiError.of(errors)
     current, rows = paginate(reports, page, limit, REPORT_FIELDS, order_by=("-created_at", "-id"))
     return json_response(request, current.envelope(report_items(request, rows)), max_age=0)
+
+
+def _nearby_errors(*, lng: float, lat: float, radius_m: int) -> list[tuple[str | None, str]]:
+    """Every problem with the place and the radius at once, each naming its parameter."""
+    errors: list[tuple[str | None, str]] = []
+    finite = {name: math.isfinite(value) for name, value in (("lng", lng), ("lat", lat))}
+    errors += [(name, _("%(field)s must be a finite number.") % {"field": name}) for name, ok in finite.items()
+               if not ok]
+    if all(finite.values()) and not in_south_africa(lng, lat):
+        # The rule reports are placed by; the box's edges say which coordinate is off (both are named should the
+        # rule ever be narrower than the box).
+        outside = [name for name, value, low, high in (
+            ("lng", lng, SOUTH_AFRICA.min_lng, SOUTH_AFRICA.max_lng),
+            ("lat", lat, SOUTH_AFRICA.min_lat, SOUTH_AFRICA.max_lat)) if not low <= value <= high]
+        errors += [(name, _("The point must be in South Africa: %(field)s is outside it.") % {"field": name})
+                   for name in outside or ("lng", "lat")]
+    if not 1 <= radius_m <= MAX_RADIUS_M:
+        errors.append(("radius_m", _("radius_m must be between 1 and %(max)d metres.") % {"max": MAX_RADIUS_M}))
+    return errors
+
+
+def _nearby_item(request: HttpRequest, report: NearbyReport) -> dict[str, Any]:
+    photo = report.photo
+    return {
+        "id": report.id, "title": report.title, "report_type": report.report_type, "state": report.state,
+        "created_at": report.created_at, "distance_m": round(report.distance_m),
+        "location": {"lng": report.lng, "lat": report.lat},
+        "photo": None if photo is None else {"url": request.build_absolute_uri(photo.url), "width": photo.width,
+                                             "height": photo.height, "alt_text": photo.alt_text},
+    }
+
+
+# Declared before "/{report_id}", which would otherwise take "nearby" for an id.
+@router.get("/nearby", response={200: NearbyReports, 422: ErrorOut},
+            summary="Open problems near a place (duplicate suggestions)", operation_id="reports_nearby",
+            description=f"Published problems still waiting for a fix (open, acknowledged or in progress) within "
+                        f"radius_m metres of the point, nearest first, at most {NEARBY_LIMIT}.")
+def nearby_reports(
+    request: HttpRequest,
+    lat: float = Query(..., description="Latitude (WGS 84); must be in South Africa."),
+    lng: float = Query(..., description="Longitude (WGS 84); must be in South Africa."),
+    radius_m: int = Query(DEFAULT_RADIUS_M, description=f"1 to {MAX_RADIUS_M} metres."),
+) -> HttpResponse:
+    errors = _nearby_errors(lng=lng, lat=lat, radius_m=radius_m)
+    if errors:
+        raise ApiError.of(errors)
+    reports = open_reports_near(lng=lng, lat=lat, radius_m=radius_m)
+    body = {"items": [_nearby_item(request, report) for report in reports], "radius_m": radius_m}
+    return json_response(request, body, max_age=0)
 
 
 @router.get("/{report_id}", response={200: ReportDetailOut, 404: ErrorOut, 422: ErrorOut},

@@ -250,3 +250,22 @@ def check_vote(data: Mapping[str, Any]) -> str:
     if direction not in ("up", "down"):
         raise ValueError(_("direction must be up or down."))
     return str(direction)
+
+
+# --- Open reports near a place (duplicate suggestions) ------------------------------------------------------
+
+
+class NearbyReportOut(Schema):
+    id: int
+    title: str
+    report_type: str
+    state: str = Field(description="open, acknowledged or in_progress")
+    created_at: dt.datetime
+    distance_m: int = Field(description="Great-circle distance from the point asked about, in whole metres")
+    location: LngLat
+    photo: PhotoOut | None = Field(description="The report's first photo, if it has one")
+
+
+class NearbyReports(Schema):
+    items: list[NearbyReportOut] = Field(description="Nearest first")
+    radius_m: int
