@@ -273,6 +273,8 @@ class ModeratedAdmin(admin.ModelAdmin):
             "media": self.media + form.media,
             "preview": [(obj.pk, self.preview_line(obj)) for obj in self.for_moderation(queryset)[:PREVIEW_ROWS]],
             "total": total,
+            # One name for both plural forms, so that every language's singular can name the thing too.
+            "what": self.opts.verbose_name if total == 1 else self.opts.verbose_name_plural,
             "more": max(0, total - PREVIEW_ROWS),
             "single": single,
             # Carried through the page so that the admin routes the submission back to this action.

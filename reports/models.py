@@ -21,6 +21,9 @@ class ReportType(models.TextChoices):
 
 
 class ReportStatus(models.TextChoices):
+    # Written but not sent yet: the form's confirmation step (similar reports nearby) keeps it, photos and all,
+    # until the sender publishes it; never public, dropped after a day (reports.tasks).
+    DRAFT = "draft", _("Draft (not sent yet)")
     PUBLISHED = "published", _("Published")
     FLAGGED = "flagged", _("Flagged")
     SPAM = "spam", _("Spam")

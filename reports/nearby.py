@@ -64,8 +64,9 @@ def open_report_candidates(*, lng: float, lat: float, radius_m: float) -> QueryS
     if not 0 < radius_m <= MAX_RADIUS_M:
         raise ValueError(f"radius_m must be more than 0 and at most {MAX_RADIUS_M}")
     box = box_around(lng=lng, lat=lat, radius_km=radius_m / 1000)
-    return box_overlaps(Report.objects.all(), "location", box).values_list(
-        *CANDIDATE_FIELDS, X("location"), Y("location")).order_by()
+    # The public point: a report shown "only roughly" is found, and measured, where the public sees it.
+    return box_overlaps(Report.objects.all(), "public_location", box).values_list(
+        *CANDIDATE_FIELDS, X("public_location"), Y("public_location")).order_by()
 
 
 def is_open(*, status: str, state: str) -> bool:

@@ -7,6 +7,7 @@ The report form, the API and the admin all call these, so every path records the
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -112,10 +113,12 @@ def report_submit(
     photos: Sequence[PhotoUpload] = (),
     language: str = "",
     rough_location: bool = False,
+    draft: bool = False,
 ) -> Report:
     """Create a published report with its cleaned photos. Raises ReportError naming the field at fault. With an
     email, the sender gets the report's private link by email (alerts.reporters), in `language`. With
-    `rough_location`, the public sees only the centre of the point's ~500 m grid cell; moderators see the point."""
+    `rough_location`, the public sees only the centre of the point's ~500 m grid cell; moderators see the point.
+    A `draft` is stored but not public and not logged until `report_publish_draft`."""
     if not in_south_africa(lng, lat):
         raise ReportError("location", "The location must be in South Africa.")
     cleaned = clean_uploads(photos, limit=MAX_PHOTOS, what="a report")
@@ -133,13 +136,37 @@ def report_submit(
             address=address.strip(),
             contributor_name=name.strip(),
             state=initial_state(report_type),
+            status=ReportStatus.DRAFT if draft else ReportStatus.PUBLISHED,
         )
         report.full_clean(exclude=["contributor", "project"])
         report.save()
         for photo, alt_text in cleaned:
             ReportPhoto.objects.create(report=report, image=photo.content, alt_text=alt_text)
-        log_report_change(report, ChangeType.CREATED, ChangeSource.COMMUNITY_REPORT)
+        if not draft:  # a draft is news to nobody until it is published
+            log_report_change(report, ChangeType.CREATED, ChangeSource.COMMUNITY_REPORT)
     return report
+
+
+def report_publish_draft(*, report: Report) -> Report:
+    """Publish a draft as it was written (its time becomes now: it is new to everyone). A report already
+    published is left as it is, so pressing the button twice publishes once."""
+    with transaction.atomic():
+        updated = Report.objects.filter(pk=report.pk, status=ReportStatus.DRAFT).update(
+            status=ReportStatus.PUBLISHED, created_at=timezone.now())
+        report.refresh_from_db()
+        if updated:
+            log_report_change(report, ChangeType.CREATED, ChangeSource.COMMUNITY_REPORT)
+    return report
+
+
+def drafts_drop(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Drafts nobody published within a day are deleted, with their photos' rows (files: see ReportPhoto)."""
+    stale = Report.objects.filter(status=ReportStatus.DRAFT, created_at__lt=timezone.now() - older_than)
+    photos = list(ReportPhoto.objects.filter(report__in=stale))
+    for photo in photos:
+        photo.image.delete(save=False)
+    deleted, _by_model = stale.delete()
+    return deleted
 
 
 PRIVATE_FIELDS = {"admin_notes"}

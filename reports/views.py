@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -21,14 +22,15 @@ from bukaamanzi.http import HtmxHttpRequest
 from projects.models import Project
 from projects.views import map_config
 from reports.affected import AlreadyAffected, affected_add
-from reports.forms import RemovalForm, ReporterUpdateForm, ReportForm, UpdateForm
+from reports.forms import Location, RemovalForm, ReporterUpdateForm, ReportForm, UpdateForm
 from reports.lifecycle import update_add
 from reports.models import QuestionnaireAnswer, Report, ReportStatus, ReportUpdate, UpdateEffect
+from reports.nearby import open_reports_near
 from reports.ratelimit import affected_throttle, update_throttle
 from reports.reporter import questionnaire_answer, report_hide_name, report_request_removal
-from reports.services import PhotoUpload, ReportError, report_submit
-from reports.states import can_mark_fixed
-from reports.tokens import BadToken, read_answer, read_reporter
+from reports.services import PhotoUpload, ReportError, in_south_africa, report_publish_draft, report_submit
+from reports.states import PROBLEM_TYPES, can_mark_fixed
+from reports.tokens import BadToken, draft_token, read_answer, read_draft, read_reporter
 
 # Where a service error is shown on the form.
 ERROR_FIELDS = {"location": "latitude", "photos": "photos", "title": "title", "description": "description",
@@ -59,25 +61,66 @@ def report_create(request: HttpRequest) -> HttpResponse:
     title = data["title"]
     uploads = _photo_uploads(data["photos"], data["photo_description"],
                              lambda n: _("Photo %(number)d of the report “%(title)s”") % {"number": n, "title": title})
+    # Open problems near the place, unless the sender has seen them (the form lists them as they choose the place,
+    # with JavaScript): then the report waits as a draft on a confirmation step that offers "affected too".
+    nearby = []
+    if data["report_type"] in PROBLEM_TYPES and not request.POST.get("seen_nearby"):
+        nearby = open_reports_near(lng=location.lng, lat=location.lat)
     try:
         report = report_submit(
             title=title, description=data["description"], report_type=data["report_type"],
             lng=location.lng, lat=location.lat, project=project, address=data["address"],
             name=data["name"], email=data["email"], photos=uploads, language=get_language() or "",
-            rough_location=data["rough_location"],
+            rough_location=data["rough_location"], draft=bool(nearby),
         )
     except ReportError as exc:
         form.add_error(ERROR_FIELDS.get(exc.field), exc.message)
         return _render_form(request, form, project, status=400)
-    placed = ""
+    if nearby:
+        return render(request, "reports/confirm.html", {
+            "report": report, "nearby": nearby, "draft_token": draft_token(report.pk), "placed": _placed(location)})
+    return _published(request, report, placed=_placed(location))
+
+
+def _placed(location: Location) -> str:
+    """How the place was found, when the sender did not choose a point themselves."""
     if location.how == "address":
-        placed = " " + _("It is placed at %(place)s, the town named in your address.") % {"place": location.place}
-    elif location.how == "project":
-        placed = " " + _("It is placed at the project's location.")
-    messages.success(request, _("Thank you. Your report is published and shown below.") + placed)
-    if project is not None:
-        return redirect(reverse("projects:detail", args=[project.pk]) + f"#report-{report.pk}")
+        return _("It is placed at %(place)s, the town named in your address.") % {"place": location.place}
+    if location.how == "project":
+        return _("It is placed at the project's location.")
+    return ""
+
+
+def _published(request: HttpRequest, report: Report, *, placed: str = "") -> HttpResponse:
+    messages.success(request, " ".join(filter(None, [_("Thank you. Your report is published and shown below."),
+                                                      placed])))
+    if report.project_id is not None:
+        return redirect(reverse("projects:detail", args=[report.project_id]) + f"#report-{report.pk}")
     return redirect("reports:detail", pk=report.pk)
+
+
+@require_POST
+def report_publish_draft_view(request: HttpRequest, token: str) -> HttpResponse:
+    """"Publish my report" on the confirmation step: the draft as it was written (photos included)."""
+    try:
+        pk = read_draft(token)
+    except BadToken:
+        return render(request, "reports/bad_link.html", status=404)
+    report = Report.objects.filter(pk=pk, status__in=[ReportStatus.DRAFT, ReportStatus.PUBLISHED]).first()
+    if report is None:
+        return render(request, "reports/bad_link.html", status=404)
+    return _published(request, report_publish_draft(report=report))
+
+
+def nearby_fragment(request: HttpRequest) -> HttpResponse:
+    """The open problems near the place being chosen in the report form (HTMX, as the place changes)."""
+    try:
+        lat, lng = float(request.GET.get("latitude", "")), float(request.GET.get("longitude", ""))
+    except ValueError:
+        return HttpResponse("")  # no place yet: nothing to suggest
+    if not (math.isfinite(lat) and math.isfinite(lng) and in_south_africa(lng, lat)):
+        return HttpResponse("")
+    return render(request, "reports/fragments/nearby.html", {"nearby": open_reports_near(lng=lng, lat=lat)})
 
 
 def _photo_uploads(files: list[UploadedFile], description: str, default: Callable[[int], str]) -> list[PhotoUpload]:
@@ -167,6 +210,11 @@ def report_affected_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """"This affects me too" on a report: HTMX swaps the report in place; without JavaScript, back to it."""
     report = get_object_or_404(Report.objects.published().select_related("project"), pk=pk)
     notice, status = count_affected(request, report=report)
+    if request.htmx and request.GET.get("fragment") == "nearby":  # a suggestion in the report form
+        # The item as counted, without a distance: the place it was measured from is the form's, not here.
+        item = {"id": report.pk, "title": report.title, "created_at": report.created_at, "distance_m": None}
+        return render(request, "reports/fragments/nearby_item.html", {"item": item, "affected_notice": notice},
+                      status=status)
     if request.htmx:
         report = Report.objects.prefetch_related("photos").get(pk=report.pk)
         return render(request, "reports/fragments/report.html", {"report": report, "affected_notice": notice},

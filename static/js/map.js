@@ -148,13 +148,24 @@
       if (el.dataset.lat) { map.setView([Number(el.dataset.lat), Number(el.dataset.lng)], 13); }
       else { map.fitBounds(southAfrica(el)); }
     }
+    // The form then lists open problems near the place (HTMX, #nearby-reports), to offer "affected too".
+    // Once per place: a "change" when the typed box loses focus (say, to tap a suggestion) would otherwise
+    // fetch the same list again and wipe what the tap just showed.
+    var lastChosen = "";
+    function chosen() {
+      var key = lat.value + "," + lng.value;
+      if (key === lastChosen) { return; }
+      lastChosen = key;
+      document.body.dispatchEvent(new CustomEvent("location-chosen"));
+    }
     map.on("click", function (event) {
       lat.value = event.latlng.lat.toFixed(6);
       lng.value = event.latlng.lng.toFixed(6);
       place(event.latlng);
+      chosen();
     });
-    lat.addEventListener("change", fromInputs);
-    lng.addEventListener("change", fromInputs);
+    lat.addEventListener("change", function () { if (fromInputs()) { chosen(); } });
+    lng.addEventListener("change", function () { if (fromInputs()) { chosen(); } });
 
     var geo = document.querySelector(".geo");
     var button = document.getElementById("use-position");
@@ -168,6 +179,7 @@
           lng.value = position.coords.longitude.toFixed(6);
           place([position.coords.latitude, position.coords.longitude], 16);
           status.textContent = el.dataset.locatedLabel;
+          chosen();
         }, function () { status.textContent = el.dataset.deniedLabel; }, {enableHighAccuracy: true, timeout: 15000});
       });
     }

@@ -132,3 +132,54 @@ def test_affected_too_and_an_update_work_without_javascript(browser, site) -> No
         assert "Fixed, says a resident" in page.locator(f"#report-{report.pk} .state").inner_text()
     finally:
         context.close()
+
+
+def test_open_problems_near_the_chosen_place_are_offered_as_it_is_chosen(page, site) -> None:
+    from reports.services import report_submit
+
+    existing = report_submit(title="Leak on Jan Smuts", description="d", report_type="issue", lng=28.0473,
+                             lat=-26.2041)
+    page.goto(f"{site}/reports/new/")
+    page.get_by_label("Latitude").fill("-26.2035")
+    page.get_by_label("Longitude").fill("28.0473")
+    page.get_by_label("Longitude").dispatch_event("change")
+    suggestion = page.locator(f"#nearby-{existing.pk}")
+    suggestion.wait_for()
+    assert "Leak on Jan Smuts" in suggestion.inner_text() and "m away" in suggestion.inner_text()
+    assert axe_violations(page) == []
+    suggestion.get_by_role("button", name="It affects me too").click()
+    page.wait_for_selector(f"#nearby-{existing.pk} .affected-notice")
+    existing.refresh_from_db()
+    assert existing.affected_count == 1
+    # Having seen them, sending the report publishes it without the confirmation step.
+    page.get_by_label("Title").fill("Another leak")
+    page.get_by_label("What did you see?").fill("Across the road from the first one.")
+    page.get_by_label("Problem").check()
+    page.get_by_role("button", name="Send report").click()
+    assert "Your report is published" in page.locator(".messages").inner_text()
+    assert Report.objects.get(title="Another leak").status == "published"
+
+
+def test_without_javascript_nearby_problems_wait_on_a_confirmation_step(browser, site) -> None:
+    from reports.services import report_submit
+
+    existing = report_submit(title="Leak on Jan Smuts", description="d", report_type="issue", lng=28.0473,
+                             lat=-26.2041)
+    context = browser.new_context(java_script_enabled=False, locale="en-ZA")
+    page = context.new_page()
+    try:
+        page.goto(f"{site}/reports/new/")
+        page.get_by_label("Title").fill("Burst pipe")
+        page.get_by_label("What did you see?").fill("Water everywhere.")
+        page.get_by_label("Problem").check()
+        page.get_by_label("Latitude").fill("-26.2035")
+        page.get_by_label("Longitude").fill("28.0473")
+        page.get_by_role("button", name="Send report").click()
+        assert "Already reported near here?" in page.locator("h1").inner_text()
+        assert "Leak on Jan Smuts" in page.locator(".nearby-list").inner_text()
+        page.get_by_role("button", name="Publish my report").click()
+        assert "Your report is published" in page.locator(".messages").inner_text()
+        assert existing.pk != Report.objects.get(title="Burst pipe").pk
+        assert Report.objects.get(title="Burst pipe").status == "published"
+    finally:
+        context.close()
