@@ -2,17 +2,21 @@
 
 The bytes decide what a file is (never its name or declared type). A photo is decoded, turned upright from
 its EXIF orientation, shrunk to at most 2,048 px on its longer side and re-encoded without any metadata, so
-the GPS position and phone model that phones embed never reach the disk.
+the GPS position and phone model that phones embed never reach the disk. The position alone is read first
+(`photo_position`), so the report form can offer it as the report's place; the raw EXIF is never kept.
 """
 
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 from django.core.files.base import ContentFile
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTOS = 5
@@ -31,6 +35,8 @@ class CleanPhoto:
     content: ContentFile
     width: int
     height: int
+    # (lng, lat) in degrees where the phone says the photo was taken, read before the metadata was dropped.
+    position: tuple[float, float] | None = None
 
 
 def clean_photo(data: bytes, *, name: str = "photo") -> CleanPhoto:
@@ -70,4 +76,73 @@ def clean_photo(data: bytes, *, name: str = "photo") -> CleanPhoto:
         content=ContentFile(buffer.getvalue(), name=f"photo.{ALLOWED_FORMATS[kind]}"),
         width=clean.width,
         height=clean.height,
+        position=photo_position(data),
     )
+
+
+# --- Where the photo was taken ---------------------------------------------------------------------------
+
+_GPS = ExifTags.IFD.GPSInfo
+_LAT_REF, _LAT, _LNG_REF, _LNG = (ExifTags.GPS.GPSLatitudeRef, ExifTags.GPS.GPSLatitude,
+                                  ExifTags.GPS.GPSLongitudeRef, ExifTags.GPS.GPSLongitude)
+
+
+def _ref(value: object) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return value.strip("\x00 ").upper() if isinstance(value, str) else ""
+
+
+def _degrees(value: object, limit: float) -> float | None:
+    """Degrees from EXIF's (degrees, minutes, seconds) rationals; None unless every part is a sane number.
+    Some writers give only degrees, or degrees and decimal minutes, so one to three parts are accepted."""
+    parts = value if isinstance(value, Sequence) and not isinstance(value, str | bytes) else (value,)
+    # Rationals as EXIF writes them (Pillow's IFDRational is a Real); text such as "33.92" is a
+    # writer's mistake, not a position.
+    if not 1 <= len(parts) <= 3:
+        return None
+    values: list[float] = []
+    for part in parts:
+        if not isinstance(part, Real) or isinstance(part, bool):
+            return None
+        try:
+            values.append(float(part))
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return None
+    # A zero denominator reads as NaN; minutes and seconds past 60 mean the writer got the fields wrong.
+    if not all(math.isfinite(n) and n >= 0 for n in values) or any(n >= 60 for n in values[1:]):
+        return None
+    degrees = sum(n / 60**i for i, n in enumerate(values))
+    return degrees if degrees <= limit else None
+
+
+def photo_position(data: bytes) -> tuple[float, float] | None:
+    """(lng, lat) in decimal degrees from the photo's EXIF GPS tags, or None when it has no usable position.
+
+    Only the metadata is read (the pixels are not decoded). Anything wrong with the EXIF (missing tags or
+    hemisphere letters, a zero denominator, a GPS block pointing past the end of the file) gives None: a
+    photo without a position is normal, and a resident must never see an error for it.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            # A PNG may keep its EXIF after the pixels; reading it then decodes them: not for an image refused anyway.
+            if image.width * image.height > MAX_PIXELS:
+                return None
+            gps = image.getexif().get_ifd(_GPS)
+    except Exception:  # any parser error in untrusted metadata means "no position", by design
+        return None
+    if not isinstance(gps, dict):
+        return None
+    # Tag 9, GPSStatus, is "V" when the receiver had no fix: the numbers are then left-overs.
+    if _ref(gps.get(ExifTags.GPS.GPSStatus)) == "V":
+        return None
+    lat, lng = _degrees(gps.get(_LAT), 90), _degrees(gps.get(_LNG), 180)
+    lat_sign = {"N": 1, "S": -1}.get(_ref(gps.get(_LAT_REF)))
+    lng_sign = {"E": 1, "W": -1}.get(_ref(gps.get(_LNG_REF)))
+    if lat is None or lng is None or lat_sign is None or lng_sign is None:
+        return None
+    # Phones that write a position before they have one write 0, 0 (in the Gulf of Guinea): not a place.
+    if lat == 0 and lng == 0:
+        return None
+    # Six decimals are 0.1 m, finer than any phone's fix, and keep float noise (33.919999...) out of forms.
+    return round(lng_sign * lng, 6), round(lat_sign * lat, 6)
