@@ -61,13 +61,17 @@ def photo_thumbnail(photo: ReportPhoto | UpdatePhoto, size: int = THUMBNAIL_PX) 
     """The stored photo drawn small, with its description as alt text (or a plain one when it has none)."""
     width, height = photo.width or size, photo.height or size
     scale = size / max(width, height)
+    shown_width, shown_height = max(1, round(width * scale)), max(1, round(height * scale))
     if isinstance(photo, UpdatePhoto):
         alt = photo.alt_text or _("Photo sent with update %(id)s") % {"id": photo.update_id}
     else:
         alt = photo.alt_text or _("Photo sent with report %(id)s") % {"id": photo.report_id}
+    # The list's 64 px fits in the 100 px thumbnail: a page of 100 rows then loads kilobytes, not megabytes.
+    # The larger previews on an item's page (and photos without a thumbnail yet) use the original.
+    fits = photo.thumbnail and shown_height <= photo.thumbnail_height and shown_width <= photo.thumbnail_width
     return format_html(
         '<img src="{}" alt="{}" width="{}" height="{}" loading="lazy" decoding="async">',
-        photo.image.url, alt, max(1, round(width * scale)), max(1, round(height * scale)),
+        photo.thumbnail.url if fits else photo.image.url, alt, shown_width, shown_height,
     )
 
 

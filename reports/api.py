@@ -69,12 +69,18 @@ def _photos_of(request: HttpRequest, model: type[ReportPhoto] | type[UpdatePhoto
     """The photos of reports (owner "report_id") or of updates ("update_id"), by owner, in one query."""
     photos: dict[int, list[dict[str, Any]]] = defaultdict(list)
     storage = model.image.field.storage
+
+    def url(name: str) -> str | None:
+        # Photos stored before the derived sizes were made have none until `make_photo_sizes` runs.
+        return request.build_absolute_uri(storage.url(name)) if name else None
+
     for photo in model.objects.filter(**{f"{owner}__in": ids}).order_by("pk").values(
-        owner, "image", "width", "height", "alt_text"
+        owner, "image", "width", "height", "alt_text", "thumbnail", "card"
     ):
         photos[photo[owner]].append({
-            "url": request.build_absolute_uri(storage.url(photo["image"])),
+            "url": url(photo["image"]),
             "width": photo["width"], "height": photo["height"], "alt_text": photo["alt_text"],
+            "thumbnail_url": url(photo["thumbnail"]), "card_url": url(photo["card"]),
         })
     return photos
 

@@ -31,6 +31,7 @@ from reports.services import (
     contributor_for,
     log_report_change,
     moderate,
+    photo_store,
 )
 from reports.states import can_mark_fixed, can_reopen
 
@@ -85,7 +86,7 @@ def update_add(
             previous_state=old_state if effect != UpdateEffect.NONE else "",
         )
         for photo, alt_text in cleaned:
-            UpdatePhoto.objects.create(update=update, image=photo.content, alt_text=alt_text)
+            photo_store(photo=UpdatePhoto(update=update, alt_text=alt_text), upload=photo)
         if effect != UpdateEffect.NONE:
             report.state = ReportState.FIXED if effect == UpdateEffect.FIXED else ReportState.OPEN
             report.state_set_by = StateSetBy.REPORTER if by_reporter else StateSetBy.RESIDENT

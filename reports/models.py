@@ -201,11 +201,24 @@ class ReportUpdate(models.Model):
 
 
 class Photo(models.Model):
-    """A photo as stored: re-encoded without EXIF and at most 2,048 px on its longer side."""
+    """A photo as stored: re-encoded without EXIF and at most 2,048 px on its longer side, with two sizes made
+    from it once (reports.photos): a thumbnail 100 px high for lists and a 1200x630 card for link previews.
+    Photos stored before the sizes existed have none until `manage.py make_photo_sizes` runs; pages show the
+    original meanwhile."""
 
     image = models.ImageField(_("image"), upload_to="reports/%Y/%m/", width_field="width", height_field="height")
     width = models.PositiveIntegerField(_("width"), default=0)
     height = models.PositiveIntegerField(_("height"), default=0)
+    # No upload_to: the saving service names each derived file after its original (reports.photos.derived_name),
+    # so it sits beside it even when made months later.
+    thumbnail = models.ImageField(_("thumbnail"), upload_to="", blank=True, width_field="thumbnail_width",
+                                  height_field="thumbnail_height")
+    thumbnail_width = models.PositiveIntegerField(_("thumbnail width"), default=0)
+    thumbnail_height = models.PositiveIntegerField(_("thumbnail height"), default=0)
+    card = models.ImageField(_("share card"), upload_to="", blank=True, width_field="card_width",
+                             height_field="card_height")
+    card_width = models.PositiveIntegerField(_("share card width"), default=0)
+    card_height = models.PositiveIntegerField(_("share card height"), default=0)
     alt_text = models.CharField(_("description of the photo"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -214,6 +227,19 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return self.image.name
+
+    # What a list shows: the thumbnail, or the original where none was made yet.
+    @property
+    def thumb_url(self) -> str:
+        return (self.thumbnail or self.image).url
+
+    @property
+    def thumb_width(self) -> int:
+        return self.thumbnail_width if self.thumbnail else self.width
+
+    @property
+    def thumb_height(self) -> int:
+        return self.thumbnail_height if self.thumbnail else self.height
 
 
 class ReportPhoto(Photo):

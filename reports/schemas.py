@@ -66,6 +66,10 @@ class PhotoOut(Schema):
     width: int
     height: int
     alt_text: str
+    thumbnail_url: str | None = Field(None, description="JPEG 100 px high, width by aspect ratio (for lists); "
+                                                        "null for a photo whose sizes are not made yet")
+    card_url: str | None = Field(None, description="JPEG 1200x630, cropped to the centre (for link previews); "
+                                                   "null for a photo whose sizes are not made yet")
 
 
 class ReportOut(Schema):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,8 +22,19 @@ from bukaamanzi.lib.geo import SOUTH_AFRICA, snap_to_grid
 from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
 from changelog.services import change_log_record
 from projects.models import Project
-from reports.models import Contributor, Report, ReportPhoto, ReportStatus
-from reports.photos import MAX_PHOTOS, CleanPhoto, PhotoError, clean_photo
+from reports.models import Contributor, Photo, Report, ReportPhoto, ReportStatus, UpdatePhoto
+from reports.photos import (
+    CARD_FOLDER,
+    MAX_PHOTOS,
+    THUMBNAIL_FOLDER,
+    CleanPhoto,
+    DerivedImage,
+    DerivedSizes,
+    PhotoError,
+    clean_photo,
+    derived_name,
+    derived_sizes,
+)
 from reports.states import initial_state
 
 
@@ -85,17 +98,67 @@ def contributor_for(*, name: str, email: str, organisation: str = "", language: 
                                       language=language or settings.LANGUAGE_CODE)
 
 
-def clean_uploads(photos: Sequence[PhotoUpload], *, limit: int, what: str) -> list[tuple[CleanPhoto, str]]:
-    """Each photo checked and re-encoded (reports.photos), with its description; ReportError on the first bad one."""
+@dataclass(frozen=True)
+class CleanUpload:
+    """A photo ready to store: the cleaned original and the sizes made from it."""
+
+    photo: CleanPhoto
+    sizes: DerivedSizes
+
+
+def clean_uploads(photos: Sequence[PhotoUpload], *, limit: int, what: str) -> list[tuple[CleanUpload, str]]:
+    """Each photo checked, re-encoded and resized (reports.photos), with its description; ReportError on the first
+    bad one. Callers do this before their transaction, so that no row lock is held while images are resized."""
     if len(photos) > limit:
         raise ReportError("photos", f"At most {limit} photos can be added to {what}.")
     cleaned = []
     for index, upload in enumerate(photos, start=1):
+        name = upload.name or f"photo {index}"
         try:
-            cleaned.append((clean_photo(upload.data, name=upload.name or f"photo {index}"), upload.alt_text[:300]))
+            photo = clean_photo(upload.data, name=name)
+            sizes = derived_sizes(photo.content.read(), name=name)
         except PhotoError as exc:
             raise ReportError("photos", str(exc)) from exc
+        photo.content.seek(0)
+        cleaned.append((CleanUpload(photo=photo, sizes=sizes), upload.alt_text[:300]))
     return cleaned
+
+
+AnyPhoto = TypeVar("AnyPhoto", ReportPhoto, UpdatePhoto)
+
+
+def _save_sizes(photo: Photo, sizes: DerivedSizes) -> None:
+    """Write the derived files beside the photo's stored original and point the row at them (not saved)."""
+    derived: tuple[tuple[str, str, DerivedImage], ...] = (
+        ("thumbnail", THUMBNAIL_FOLDER, sizes.thumbnail), ("card", CARD_FOLDER, sizes.card))
+    for field, folder, image in derived:
+        name = derived_name(photo.image.name, folder)
+        getattr(photo, field).save(name, ContentFile(image.data), save=False)
+        setattr(photo, f"{field}_width", image.width)
+        setattr(photo, f"{field}_height", image.height)
+
+
+def photo_store(*, photo: AnyPhoto, upload: CleanUpload) -> AnyPhoto:
+    """Save a new photo row (a ReportPhoto or an UpdatePhoto with its owner set) with its file and its derived
+    sizes: the one way photos are created, from the report form, the update form and the API."""
+    photo.image.save(upload.photo.content.name or "photo.jpg", upload.photo.content, save=False)
+    _save_sizes(photo, upload.sizes)
+    photo.save()
+    return photo
+
+
+def photo_make_sizes(*, photo: Photo) -> None:
+    """Make the derived sizes of a photo stored before they existed (`manage.py make_photo_sizes`).
+    Raises PhotoError when the stored original is unreadable and OSError when it is missing."""
+    with photo.image.open("rb") as original:
+        data = original.read()
+    _save_sizes(photo, derived_sizes(data, name=photo.image.name))
+    # An update of these columns only, so that a row deleted meanwhile is simply not found (no error), and
+    # nothing else on the row is written back.
+    type(photo)._default_manager.filter(pk=photo.pk).update(
+        thumbnail=photo.thumbnail.name, thumbnail_width=photo.thumbnail_width,
+        thumbnail_height=photo.thumbnail_height, card=photo.card.name, card_width=photo.card_width,
+        card_height=photo.card_height)
 
 
 def report_submit(
@@ -141,7 +204,7 @@ def report_submit(
         report.full_clean(exclude=["contributor", "project"])
         report.save()
         for photo, alt_text in cleaned:
-            ReportPhoto.objects.create(report=report, image=photo.content, alt_text=alt_text)
+            photo_store(photo=ReportPhoto(report=report, alt_text=alt_text), upload=photo)
         if not draft:  # a draft is news to nobody until it is published
             log_report_change(report, ChangeType.CREATED, ChangeSource.COMMUNITY_REPORT)
     return report
