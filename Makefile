@@ -18,6 +18,7 @@ prepare:
 	@$(MANAGE) load_municipalities
 	@$(MANAGE) load_demo_data
 	@$(MANAGE) setup_schedules
+	@$(MANAGE) make_photo_sizes
 	@$(MANAGE) collectstatic --no-input -v 0
 
 run: setup prepare

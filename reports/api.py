@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -101,7 +102,7 @@ def update_items(request: HttpRequest, rows: list[dict[str, Any]]) -> list[dict[
 
 
 def _report_id(value: str) -> int:
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:  # "¹" is a digit to str.isdigit
         raise ApiError("report_id", _("report_id must be a whole number."))
     return int(value)
 
@@ -134,7 +135,8 @@ def list_reports(
     if bbox:
         form = ProjectFilterForm({"bbox": bbox})
         if form.is_valid():
-            reports = reports.filter(public_location__intersects=form.cleaned_data["bbox"])
+            if form.cleaned_data["bbox"] is not None:  # only blanks: no box
+                reports = reports.filter(public_location__intersects=form.cleaned_data["bbox"])
         else:
             errors += [("bbox", message) for message in form.errors_by_field()["bbox"]]
     if errors:
@@ -227,9 +229,10 @@ def _photo_errors(files: list[Any], limit: int, too_many: str) -> list[tuple[str
     return []
 
 
-def _uploads(files: list[Any], alt_texts: list[str]) -> list[PhotoUpload]:
+def _uploads(files: list[Any], alt_texts: list[str], default_alt: Callable[[int], str]) -> list[PhotoUpload]:
+    """The files as the services take them; a photo sent without a description gets a plain one."""
     return [PhotoUpload(data=upload.read(), name=upload.name or f"photo {index + 1}",
-                        alt_text=alt_texts[index] if index < len(alt_texts) else "")
+                        alt_text=(alt_texts[index] if index < len(alt_texts) else "") or default_alt(index + 1))
             for index, upload in enumerate(files)]
 
 
@@ -270,7 +273,8 @@ def create_report(request: HttpRequest) -> HttpResponse:
         project = Project.objects.filter(pk=values["project_id"]).select_related("municipality").first()
         if project is None:
             raise ApiError("project_id", _("No project has this id."))
-    photos = _uploads(files, alt_texts)
+    photos = _uploads(files, alt_texts, lambda n: _("Photo %(number)d of the report “%(title)s”") % {
+        "number": n, "title": values["title"]})
     try:
         report = report_submit(
             title=values["title"], description=values["description"], report_type=values["report_type"],
@@ -372,7 +376,9 @@ def create_update(request: HttpRequest, report_id: str) -> HttpResponse:
     values = checked.values
     try:
         update = update_add(report=report, text=values["text"], fixed=values["fixed"], name=values["name"],
-                            email=values["email"], photos=_uploads(files, alt_texts))
+                            email=values["email"], photos=_uploads(files, alt_texts, lambda n: _(
+                                "Photo %(number)d of an update to “%(title)s”") % {"number": n,
+                                                                                   "title": report.title}))
     except ReportError as exc:
         raise ApiError(exc.field, exc.message) from exc
     row = ReportUpdate.objects.filter(pk=update.pk).values(*UPDATE_FIELDS).get()

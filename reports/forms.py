@@ -48,7 +48,7 @@ class MultiplePhotoField(forms.FileField):
 class Location:
     lng: float
     lat: float
-    how: str  # "point", "project" or "address"
+    how: str  # "point", "project", "address" or "photo" (where a photo was taken: the sender confirms it)
     place: str = ""
 
 

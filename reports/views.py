@@ -26,6 +26,7 @@ from reports.forms import Location, RemovalForm, ReporterUpdateForm, ReportForm,
 from reports.lifecycle import update_add
 from reports.models import QuestionnaireAnswer, Report, ReportStatus, ReportUpdate, UpdateEffect
 from reports.nearby import open_reports_near
+from reports.photos import photo_position
 from reports.ratelimit import affected_throttle, update_throttle
 from reports.reporter import questionnaire_answer, report_hide_name, report_request_removal
 from reports.services import PhotoUpload, ReportError, in_south_africa, report_publish_draft, report_submit
@@ -53,7 +54,11 @@ def report_create(request: HttpRequest) -> HttpResponse:
         return _render_form(request, form, project)
     form = ReportForm(request.POST, request.FILES, project=project)
     if not form.is_valid():
-        return _render_form(request, form, project, status=400)
+        photo_place = _photo_place(form)
+        if photo_place is None:
+            return _render_form(request, form, project, status=400)
+        # No place given, but a photo says where it was taken: offer that place (as a draft, to confirm).
+        form.location = photo_place
     data = form.cleaned_data
     location = form.location
     if location is None:  # clean() leaves a location or an error, so this is not reached; a 400 rather than a 500
@@ -62,7 +67,8 @@ def report_create(request: HttpRequest) -> HttpResponse:
     uploads = _photo_uploads(data["photos"], data["photo_description"],
                              lambda n: _("Photo %(number)d of the report “%(title)s”") % {"number": n, "title": title})
     # Open problems near the place, unless the sender has seen them (the form lists them as they choose the place,
-    # with JavaScript): then the report waits as a draft on a confirmation step that offers "affected too".
+    # with JavaScript): then the report waits as a draft on a confirmation step that offers "affected too". So
+    # does a report placed where its photo was taken, until the sender says that place is right.
     nearby = []
     if data["report_type"] in PROBLEM_TYPES and not request.POST.get("seen_nearby"):
         nearby = open_reports_near(lng=location.lng, lat=location.lat)
@@ -71,15 +77,29 @@ def report_create(request: HttpRequest) -> HttpResponse:
             title=title, description=data["description"], report_type=data["report_type"],
             lng=location.lng, lat=location.lat, project=project, address=data["address"],
             name=data["name"], email=data["email"], photos=uploads, language=get_language() or "",
-            rough_location=data["rough_location"], draft=bool(nearby),
+            rough_location=data.get("rough_location", False), draft=bool(nearby) or location.how == "photo",
         )
     except ReportError as exc:
         form.add_error(ERROR_FIELDS.get(exc.field), exc.message)
         return _render_form(request, form, project, status=400)
-    if nearby:
+    if nearby or location.how == "photo":
         return render(request, "reports/confirm.html", {
-            "report": report, "nearby": nearby, "draft_token": draft_token(report.pk), "placed": _placed(location)})
+            "report": report, "nearby": nearby, "draft_token": draft_token(report.pk), "placed": _placed(location),
+            "from_photo": location.how == "photo", "back_url": request.get_full_path()})
     return _published(request, report, placed=_placed(location))
+
+
+def _photo_place(form: ReportForm) -> Location | None:
+    """Where the first photo with a usable GPS position was taken, when the only thing wrong with the form is
+    that it has no place (and the position is in South Africa); the bytes are read again for the report."""
+    if form.is_bot or set(form.errors) - {"latitude", "address"} or form.data.get("latitude"):
+        return None
+    for upload in form.cleaned_data.get("photos", []):
+        position = photo_position(upload.read())
+        upload.seek(0)
+        if position is not None and in_south_africa(*position):
+            return Location(lng=position[0], lat=position[1], how="photo")
+    return None
 
 
 def _placed(location: Location) -> str:
@@ -88,6 +108,8 @@ def _placed(location: Location) -> str:
         return _("It is placed at %(place)s, the town named in your address.") % {"place": location.place}
     if location.how == "project":
         return _("It is placed at the project's location.")
+    if location.how == "photo":
+        return _("It is placed where your photo was taken.")
     return ""
 
 

@@ -56,6 +56,7 @@ NEIGHBOURHOOD_SPREAD_M = 600
 TOWN_SHAPES = {"A": (60, 12.0, 8), "B": (8, 3.0, 1)}
 STATES = (("open", 60), ("acknowledged", 10), ("in_progress", 10), ("fixed", 17), ("not_fixed", 3))
 PHOTO_SHARE = 0.4
+ROUGH_SHARE = 0.1  # reports whose sender chose "show the place only roughly"
 BATCH = 5000
 WARM_UP = 50
 lines: list[dict[str, Any]] = []
@@ -150,6 +151,7 @@ def seed(count: int, places: list[Neighbourhood], weights: list[int], rng: rando
     from django.contrib.gis.geos import Point
     from django.db import transaction
 
+    from bukaamanzi.lib.geo import snap_to_grid
     from reports.models import Report, ReportPhoto, ReportStatus, ReportType
 
     states = [state for state, share in STATES for _ in range(share)]
@@ -161,9 +163,13 @@ def seed(count: int, places: list[Neighbourhood], weights: list[int], rng: rando
         reports = []
         for n, place in enumerate(chosen, start=start):
             lng, lat = point_near(place, rng)
+            # One in ten shown "only roughly": the search runs on the public point, as the site's does.
+            rough = rng.random() < ROUGH_SHARE
+            public = snap_to_grid(lng=lng, lat=lat) if rough else (lng, lat)
             reports.append(Report(
                 title=f"{TITLE} {n}: water leaking from a pipe", description="Water running down the street.",
-                location=Point(lng, lat, srid=4326), status=ReportStatus.PUBLISHED,
+                location=Point(lng, lat, srid=4326), public_location=Point(*public, srid=4326),
+                location_is_rough=rough, status=ReportStatus.PUBLISHED,
                 report_type=ReportType.ISSUE if rng.random() < 0.9 else ReportType.QUALITY_CONCERN,
                 state=rng.choice(states)))
         with transaction.atomic():
@@ -260,11 +266,11 @@ def plan_at(point: tuple[float, float], radius_m: int) -> dict[str, Any]:
         plan = candidates.explain(analyze=True, buffers=True)
         with connection.cursor() as cursor:
             cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'reports_report' "
-                           "AND indexdef LIKE '%%USING gist (location)%%'")
+                           "AND indexdef LIKE '%%USING gist (public_location)%%'")
             index = cursor.fetchone()[0]
     else:
         plan = candidates.explain()
-        index = "idx_reports_report_location"
+        index = "idx_reports_report_public_location"
     print(f"-- plan of the candidate query at {point}:\n{plan}", file=sys.stderr)
     return {"step": "plan", "database": connection.vendor, "point": point, "candidates": candidates.count(),
             "index": index, "uses_spatial_index": index in plan,

@@ -103,3 +103,9 @@ def test_hidden_updates_leave_the_detail_and_duplicates_are_listed(api) -> None:
     assert [u["id"] for u in body["updates"]] == [kept.pk]
     assert body["duplicate_ids"] == [duplicate.pk]
     assert api.get(f"/api/v1/reports/{duplicate.pk}").json()["duplicate_of_id"] == original.pk
+
+
+def test_odd_ids_and_blank_boxes_are_4xx_not_500(api) -> None:
+    assert api.get("/api/v1/reports/%C2%B9").status_code == 422  # a superscript one: a digit to str.isdigit
+    assert api.post("/api/v1/reports/%C2%B9/affected").status_code == 422
+    assert api.get("/api/v1/reports?bbox=%09").status_code == 200

@@ -104,3 +104,29 @@ def test_drafts_nobody_published_are_dropped_after_a_day(client, existing, png_b
 def test_a_forged_or_old_draft_link_publishes_nothing(client, existing) -> None:
     assert client.post("/reports/draft/forged/publish/").status_code == 404
     assert client.get("/reports/draft/forged/publish/").status_code == 405
+
+
+def test_a_report_without_a_place_is_offered_where_its_photo_was_taken(client) -> None:
+    from tests.reports.test_services import jpeg_with_gps  # taken at 33°55' S, 18°25' E (Cape Town)
+
+    photo = SimpleUploadedFile("leak.jpg", jpeg_with_gps(), content_type="image/jpeg")
+    form = {"title": "Leak", "description": "By the school", "report_type": "issue"}
+    response = client.post("/reports/new/", {**form, "photos": [photo]})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Use the place where your photo was taken?" in html and "latitude -33.91667" in html
+    draft = Report.objects.get()
+    assert draft.status == ReportStatus.DRAFT and round(draft.location.y, 4) == -33.9167
+    assert round(draft.location.x, 4) == 18.4167 and draft.photos.count() == 1
+    action = html.split('action="/reports/draft/')[1].split('"')[0]
+    client.post(f"/reports/draft/{action}")
+    draft.refresh_from_db()
+    assert draft.status == ReportStatus.PUBLISHED
+
+
+def test_without_a_place_or_a_photo_position_the_form_still_asks_for_a_place(client, png_bytes) -> None:
+    photo = SimpleUploadedFile("plain.png", png_bytes, content_type="image/png")
+    response = client.post("/reports/new/", {"title": "Leak", "description": "d", "report_type": "issue",
+                                             "photos": [photo]})
+    assert response.status_code == 400 and "Please show where this is" in response.content.decode()
+    assert not Report.objects.exists()
