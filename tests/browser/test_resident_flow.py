@@ -183,3 +183,20 @@ def test_without_javascript_nearby_problems_wait_on_a_confirmation_step(browser,
         assert Report.objects.get(title="Burst pipe").status == "published"
     finally:
         context.close()
+
+
+def test_the_confirmation_steps_have_no_serious_accessibility_violations(page, site) -> None:
+    from reports.services import report_submit
+
+    report_submit(title="Leak on Jan Smuts", description="d", report_type="issue", lng=28.0473, lat=-26.2041)
+    page.goto(f"{site}/reports/new/")
+    # As a browser without JavaScript would send it (no inline list seen), to reach the confirmation step.
+    page.evaluate("document.getElementById('nearby-reports').remove()")
+    page.get_by_label("Title").fill("Burst pipe")
+    page.get_by_label("What did you see?").fill("Water everywhere.")
+    page.get_by_label("Problem").check()
+    page.get_by_label("Latitude").fill("-26.2035")
+    page.get_by_label("Longitude").fill("28.0473")
+    page.get_by_role("button", name="Send report").click()
+    assert "Already reported near here?" in page.locator("h1").inner_text()
+    assert axe_violations(page) == []

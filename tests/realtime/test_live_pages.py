@@ -160,3 +160,40 @@ def test_live_include_names_the_socket_the_fallback_and_the_fragments_and_hides_
     # The ws extension comes from django-htmx (no CDN), loaded with htmx itself on every page.
     page = render_to_string("base.html", {}, request=request)
     assert "django_htmx/ext/hx-ws-2" in page and page.index("django_htmx/htmx-2") < page.index("ext/hx-ws-2")
+
+
+@database_sync_to_async
+def affected(project: Project | None = None, report: Report | None = None) -> None:
+    from reports.affected import affected_add
+
+    affected_add(project=project, report=report, session_key="live", address="10.0.0.7")
+    relay.relay_pending()
+
+
+def test_affected_too_counts_and_report_states_are_pushed_to_an_open_project_page() -> None:
+    from reports.lifecycle import update_add
+
+    project = ProjectFactory()
+    report = report_submit(title="Trench left open", description="d", report_type="issue", lng=18.43, lat=-33.93,
+                           project=project)
+
+    @database_sync_to_async
+    def fixed() -> None:
+        update_add(report=report, text="Closed by the contractor", fixed=True)
+        relay.relay_pending()
+
+    async def scenario() -> tuple[str, str, str]:
+        page = await connect(f"/ws/live/project/{project.pk}?lang=en")
+        await affected(project=project)
+        on_project = await page.receive_from(timeout=3)
+        await affected(report=report)
+        on_report = await page.receive_from(timeout=3)
+        await fixed()
+        state = await page.receive_from(timeout=3)
+        await page.disconnect()
+        return on_project, on_report, state
+
+    on_project, on_report, state = async_to_sync(scenario)()
+    assert "1 resident says this project affects them." in (element(on_project, "project-affected") or "")
+    assert "1 resident says this affects them." in (element(on_report, f"report-{report.pk}") or "")
+    assert "Fixed, says a resident" in (element(state, f"report-{report.pk}") or "")
