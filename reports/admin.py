@@ -208,6 +208,8 @@ class ModeratedAdmin(admin.ModelAdmin):
     buttons on each item's page. Subclasses name their moderations and the change-list action of each."""
 
     moderations: dict[str, Moderation] = {}
+    # Its buttons above the read-only fields, and the item's history below them.
+    change_form_template = "admin/reports/moderated_change_form.html"
     # moderation name -> the change-list action (a method) that leads to its confirmation page
     action_of_moderation: dict[str, str] = {}
 

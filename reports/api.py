@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Schema
 
 from bukaamanzi.apitools import (
     LIMIT,
@@ -236,26 +236,32 @@ def _uploads(files: list[Any], alt_texts: list[str], default_alt: Callable[[int]
             for index, upload in enumerate(files)]
 
 
-REPORT_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {"schema": ReportIn.model_json_schema()},
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["title", "description", "report_type", "lng", "lat"],
-                "properties": {
-                    **ReportIn.model_json_schema()["properties"],
-                    "photos": {"type": "array", "maxItems": MAX_PHOTOS,
-                               "items": {"type": "string", "format": "binary"},
-                               "description": "JPEG, PNG or WebP, at most 5 MB each; EXIF is removed."},
-                    "photo_alt": {"type": "array", "items": {"type": "string"},
-                                  "description": "A description of each photo, in the same order."},
-                },
-            }
+def _body_schema(schema: type[Schema], max_photos: int) -> dict[str, Any]:
+    """The OpenAPI request body of a post that comes as JSON or as a multipart form with photos."""
+    json_schema = schema.model_json_schema()
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": json_schema},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": json_schema.get("required", []),
+                    "properties": {
+                        **json_schema["properties"],
+                        "photos": {"type": "array", "maxItems": max_photos,
+                                   "items": {"type": "string", "format": "binary"},
+                                   "description": "JPEG, PNG or WebP, at most 5 MB each; EXIF is removed."},
+                        "photo_alt": {"type": "array", "items": {"type": "string"},
+                                      "description": "A description of each photo, in the same order."},
+                    },
+                }
+            },
         },
-    },
-}
+    }
+
+
+REPORT_BODY = _body_schema(ReportIn, MAX_PHOTOS)
 
 
 @router.post("", response={201: ReportOut, 404: ErrorOut, 415: ErrorOut, 422: ErrorOut, 429: ErrorOut},
@@ -337,26 +343,7 @@ def vote(request: HttpRequest, report_id: str) -> HttpResponse:
     return affected_response(request, report=_affected_report(report_id))
 
 
-UPDATE_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {"schema": UpdateIn.model_json_schema()},
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["text"],
-                "properties": {
-                    **UpdateIn.model_json_schema()["properties"],
-                    "photos": {"type": "array", "maxItems": MAX_UPDATE_PHOTOS,
-                               "items": {"type": "string", "format": "binary"},
-                               "description": "JPEG, PNG or WebP, at most 5 MB each; EXIF is removed."},
-                    "photo_alt": {"type": "array", "items": {"type": "string"},
-                                  "description": "A description of each photo, in the same order."},
-                },
-            }
-        },
-    },
-}
+UPDATE_BODY = _body_schema(UpdateIn, MAX_UPDATE_PHOTOS)
 
 
 @router.post("/{report_id}/updates", response={201: UpdateCreated, 404: ErrorOut, 415: ErrorOut, 422: ErrorOut,

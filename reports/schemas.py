@@ -164,6 +164,32 @@ def _number(data: Mapping[str, Any], name: str, result: CheckedReport) -> float 
     return number
 
 
+def _contact(data: Mapping[str, Any], names: tuple[str, ...], result: CheckedReport) -> dict[str, str]:
+    """The sender's optional texts (name, email, ...), each within its length, the email a valid address."""
+    values = {name: _text(data, name, result) for name in names}
+    for name, value in values.items():
+        if len(value) > TEXT_LIMITS[name]:
+            result.errors.append((name, _("%(field)s must be at most %(max)d characters.")
+                                  % {"field": name, "max": TEXT_LIMITS[name]}))
+    if values.get("email"):
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            result.errors.append(("email", _("This email address is not valid.")))
+    return values
+
+
+def _boolean(data: Mapping[str, Any], name: str, result: CheckedReport, refusal: str) -> bool | None:
+    """true/false from JSON, or what a form sends ("on", "1", "false"...); None when not given."""
+    value = data.get(name)
+    if isinstance(value, str):  # a multipart form's text
+        value = value.strip().lower()
+    if not isinstance(value, bool | str | None) or value not in BOOLEAN_WORDS:
+        result.errors.append((name, refusal))
+        return None
+    return BOOLEAN_WORDS[value]
+
+
 def check_report(data: Mapping[str, Any]) -> CheckedReport:
     """Every problem with the report's fields at once, each naming its field."""
     result = CheckedReport()
@@ -193,23 +219,8 @@ def check_report(data: Mapping[str, Any]) -> CheckedReport:
             result.values["project_id"] = uuid.UUID(project_id)
         except ValueError:
             result.errors.append(("project_id", _("project_id must be a UUID.")))
-    extras = {name: _text(data, name, result) for name in TEXT_LIMITS}
-    for name, limit in TEXT_LIMITS.items():
-        if len(extras[name]) > limit:
-            result.errors.append((name, _("%(field)s must be at most %(max)d characters.")
-                                  % {"field": name, "max": limit}))
-    if extras["email"]:
-        try:
-            validate_email(extras["email"])
-        except ValidationError:
-            result.errors.append(("email", _("This email address is not valid.")))
-    rough = data.get("rough_location", False)
-    if isinstance(rough, str):  # a multipart form's text
-        rough = BOOLEAN_WORDS.get(rough.strip().lower(), "bad")
-    if rough is None:
-        rough = False
-    if not isinstance(rough, bool):
-        result.errors.append(("rough_location", _("rough_location must be true or false.")))
+    extras = _contact(data, tuple(TEXT_LIMITS), result)
+    rough = _boolean(data, "rough_location", result, _("rough_location must be true or false."))
     result.values.update(title=title, description=description, report_type=report_type, lng=lng, lat=lat,
                          rough_location=rough is True, **extras)
     return result
@@ -228,23 +239,8 @@ def check_update(data: Mapping[str, Any]) -> CheckedReport:
         result.errors.append(("text", _("Say what happened: the update's text is required.")))
     elif len(text) > DESCRIPTION_MAX:
         result.errors.append(("text", _("The text must be at most %(max)d characters.") % {"max": DESCRIPTION_MAX}))
-    fixed = data.get("fixed")
-    if isinstance(fixed, str):
-        fixed = fixed.strip().lower()
-    if not isinstance(fixed, bool | str | None) or fixed not in BOOLEAN_WORDS:
-        result.errors.append(("fixed", _("fixed must be true or false.")))
-    extras = {name: _text(data, name, result) for name in ("name", "email")}
-    for name in extras:
-        if len(extras[name]) > TEXT_LIMITS[name]:
-            result.errors.append((name, _("%(field)s must be at most %(max)d characters.")
-                                  % {"field": name, "max": TEXT_LIMITS[name]}))
-    if extras["email"]:
-        try:
-            validate_email(extras["email"])
-        except ValidationError:
-            result.errors.append(("email", _("This email address is not valid.")))
-    result.values.update(text=text, fixed=BOOLEAN_WORDS.get(fixed) if isinstance(fixed, bool | str | None) else None,
-                         **extras)
+    fixed = _boolean(data, "fixed", result, _("fixed must be true or false."))
+    result.values.update(text=text, fixed=fixed, **_contact(data, ("name", "email"), result))
     return result
 
 

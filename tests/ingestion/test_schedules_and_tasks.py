@@ -33,7 +33,7 @@ def test_setup_schedules_twice_keeps_one_schedule_of_each_name():
     first = {s.name: (s.pk, s.next_run) for s in Schedule.objects.all()}
     call_command("setup_schedules")
 
-    assert Schedule.objects.count() == 5  # three ingestion runs, the relay sweep and the alerts' pass
+    assert Schedule.objects.count() == 6  # three ingestion runs, the relay sweep, the alerts' pass, stale drafts
     assert {s.name: (s.pk, s.next_run) for s in Schedule.objects.all()} == first  # unchanged, not pushed back
     daily = Schedule.objects.get(name="ingest treasury daily")
     assert daily.schedule_type == Schedule.DAILY and daily.func == "ingestion.tasks.scheduled_ingestion"
@@ -45,6 +45,8 @@ def test_setup_schedules_twice_keeps_one_schedule_of_each_name():
     assert (sweep.func, sweep.minutes) == ("realtime.tasks.relay_sweep", 1)
     alerts = Schedule.objects.get(name="alerts: send")
     assert (alerts.func, alerts.schedule_type, alerts.minutes) == ("alerts.tasks.send_alerts", Schedule.MINUTES, 1)
+    drafts = Schedule.objects.get(name="reports: drop stale drafts")
+    assert (drafts.func, drafts.minutes) == ("reports.tasks.drop_stale_drafts", 60)
 
 
 @pytest.mark.django_db
@@ -55,7 +57,7 @@ def test_a_changed_setting_updates_the_schedule_of_that_name(settings):
     call_command("setup_schedules")
 
     assert Schedule.objects.filter(name="ingest dws change check").get().minutes == 15
-    assert Schedule.objects.count() == 5  # three ingestion runs, the relay sweep and the alerts' pass
+    assert Schedule.objects.count() == 6  # three ingestion runs, the relay sweep, the alerts' pass, stale drafts
 
 
 def test_the_daily_run_is_anchored_at_two_in_the_morning_south_african_time():
