@@ -171,7 +171,8 @@ def _nearby_item(request: HttpRequest, report: NearbyReport) -> dict[str, Any]:
         "created_at": report.created_at, "distance_m": round(report.distance_m),
         "location": {"lng": report.lng, "lat": report.lat},
         "photo": None if photo is None else {"url": request.build_absolute_uri(photo.url), "width": photo.width,
-                                             "height": photo.height, "alt_text": photo.alt_text},
+                                             "height": photo.height, "alt_text": photo.alt_text,
+                                             "thumbnail_url": request.build_absolute_uri(photo.thumbnail_url)},
     }
 
 

@@ -36,6 +36,7 @@ class NearbyPhoto:
     width: int
     height: int
     alt_text: str
+    thumbnail_url: str  # what the suggestion list shows: the thumbnail, or the original where none is made yet
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def first_photos(report_ids: list[int]) -> dict[int, NearbyPhoto]:
     storage = ReportPhoto.image.field.storage
     # Unordered: the model's ordering ("report", then the report's own) would join the reports for nothing.
     rows = ReportPhoto.objects.filter(pk__in=first_ids).order_by().values_list(
-        "report_id", "image", "width", "height", "alt_text")
-    return {report_id: NearbyPhoto(url=storage.url(image), width=width, height=height, alt_text=alt_text)
-            for report_id, image, width, height, alt_text in rows}
+        "report_id", "image", "width", "height", "alt_text", "thumbnail")
+    return {report_id: NearbyPhoto(url=storage.url(image), width=width, height=height, alt_text=alt_text,
+                                   thumbnail_url=storage.url(thumbnail or image))
+            for report_id, image, width, height, alt_text, thumbnail in rows}

@@ -34,7 +34,8 @@ def test_nearby_lists_open_problems_nearest_first_with_distance_date_and_first_p
     assert first["photo"] is None
     stored = with_photo.photos.get()
     assert second["photo"] == {"url": f"http://testserver{stored.image.url}", "width": 40, "height": 30,
-                               "alt_text": "Water on the road"}
+                               "alt_text": "Water on the road",
+                               "thumbnail_url": f"http://testserver{stored.thumbnail.url}"}
 
 
 def test_nearby_takes_a_radius_up_to_1000_m(api):

@@ -162,3 +162,16 @@ def test_the_query_reads_the_spatial_index():
         plan = candidates.explain()
         assert index in plan and "Index Scan" in plan, plan
     assert titles(open_reports_near(lng=HERE[0], lat=HERE[1])) == ["here"]
+
+
+def test_a_suggestion_shows_the_photo_thumbnail_not_the_original(client) -> None:
+    from reports.services import PhotoUpload, report_submit
+    from tests.reports.test_services import jpeg_with_gps
+
+    report = report_submit(title="With a photo", description="d", report_type="issue", lng=HERE[0], lat=HERE[1],
+                           photos=[PhotoUpload(jpeg_with_gps(), "leak.jpg")])
+    photo = report.photos.get()
+    (found,) = open_reports_near(lng=HERE[0], lat=HERE[1])
+    assert found.photo is not None and found.photo.thumbnail_url == photo.thumbnail.url != photo.image.url
+    html = client.get("/reports/nearby/", {"latitude": HERE[1], "longitude": HERE[0]}).content.decode()
+    assert photo.thumbnail.url in html and photo.image.url not in html
