@@ -27,7 +27,7 @@ from reports.lifecycle import update_add
 from reports.models import QuestionnaireAnswer, Report, ReportStatus, ReportUpdate, UpdateEffect
 from reports.nearby import open_reports_near
 from reports.photos import photo_position
-from reports.ratelimit import affected_throttle, update_throttle
+from reports.ratelimit import affected_throttle, report_throttle, update_throttle
 from reports.reporter import questionnaire_answer, report_hide_name, report_request_removal
 from reports.services import PhotoUpload, ReportError, in_south_africa, report_publish_draft, report_submit
 from reports.states import PROBLEM_TYPES, can_mark_fixed
@@ -53,6 +53,10 @@ def report_create(request: HttpRequest) -> HttpResponse:
         form = ReportForm(initial={"project": project.pk if project else None}, project=project)
         return _render_form(request, form, project)
     form = ReportForm(request.POST, request.FILES, project=project)
+    if not report_throttle.allow_request(request):  # the API's limit (REPORT_RATE_LIMIT), for the page too
+        form.is_valid()
+        form.add_error(None, _("Too many reports were sent from this connection. Please try again later."))
+        return _render_form(request, form, project, status=429)
     if not form.is_valid():
         photo_place = _photo_place(form)
         if photo_place is None:

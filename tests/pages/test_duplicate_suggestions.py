@@ -130,3 +130,12 @@ def test_without_a_place_or_a_photo_position_the_form_still_asks_for_a_place(cli
                                              "photos": [photo]})
     assert response.status_code == 400 and "Please show where this is" in response.content.decode()
     assert not Report.objects.exists()
+
+
+def test_the_report_form_is_rate_limited_like_the_api(client, settings) -> None:
+    settings.REPORT_RATE_LIMIT = "1/h"
+    far = {**FORM, "title": "First", "seen_nearby": "1"}
+    assert client.post("/reports/new/", far).status_code == 302
+    response = client.post("/reports/new/", {**far, "title": "Second"})
+    assert response.status_code == 429 and "Too many reports" in response.content.decode()
+    assert not Report.objects.filter(title="Second").exists()
