@@ -321,6 +321,7 @@ OC4IDS_LICENSE_URL: str = env("OC4IDS_LICENSE_URL", default="")
 REPORT_RATE_LIMIT: str = env("REPORT_RATE_LIMIT", default="10/h")
 AFFECTED_RATE_LIMIT: str = env("AFFECTED_RATE_LIMIT", default="60/h")
 UPDATE_RATE_LIMIT: str = env("UPDATE_RATE_LIMIT", default="20/h")
+FLAG_RATE_LIMIT: str = env("FLAG_RATE_LIMIT", default="30/h")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "ratelimit": (

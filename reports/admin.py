@@ -38,7 +38,7 @@ from reports.lifecycle import (
     update_mark_spam,
     update_publish,
 )
-from reports.models import Affected, Contributor, Report, ReportPhoto, ReportUpdate, UpdatePhoto
+from reports.models import Affected, Contributor, Flag, Report, ReportPhoto, ReportUpdate, UpdatePhoto
 from reports.services import (
     ReportError,
     report_add_note,
@@ -577,6 +577,17 @@ class ReportPhotoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("photo"))
     def preview(self, obj: ReportPhoto) -> SafeString:
         return format_html('<a href="{}">{}</a>', obj.image.url, photo_thumbnail(obj, size=480))
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Residents' "report abuse" flags (keyed hashes only, never a session or an address)."""
+
+    list_display = ("reason", "report", "update", "text", "created_at", "cleared_at")
+    list_filter = ("reason", ("cleared_at", admin.EmptyFieldListFilter))
+    list_select_related = ("report", "update")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 @admin.register(Affected)

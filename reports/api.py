@@ -35,13 +35,16 @@ from bukaamanzi.lib.geo import SOUTH_AFRICA
 from projects.filters import ProjectFilterForm
 from projects.models import Project
 from reports.affected import AlreadyAffected, affected_add
+from reports.flags import AlreadyFlagged, flag_add
 from reports.lifecycle import MAX_UPDATE_PHOTOS, update_add
 from reports.models import Report, ReportPhoto, ReportStatus, ReportType, ReportUpdate, UpdatePhoto
 from reports.nearby import DEFAULT_RADIUS_M, MAX_RADIUS_M, NEARBY_LIMIT, NearbyReport, open_reports_near
 from reports.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
-from reports.ratelimit import affected_throttle, report_throttle, update_throttle
+from reports.ratelimit import affected_throttle, flag_throttle, report_throttle, update_throttle
 from reports.schemas import (
     AffectedOut,
+    FlagIn,
+    FlagOut,
     NearbyReports,
     ReportDetailOut,
     ReportIn,
@@ -324,6 +327,39 @@ def affected_response(request: HttpRequest, *, report: Report | None = None,
              operation_id="reports_affected", throttle=[affected_throttle])
 def report_affected(request: HttpRequest, report_id: str) -> HttpResponse:
     return affected_response(request, report=_affected_report(report_id))
+
+
+@router.post("/{report_id}/flags", response={201: FlagOut, 404: ErrorOut, 409: ErrorOut, 415: ErrorOut, 422: ErrorOut,
+                                             429: ErrorOut},
+             summary="Report abuse on a report or one of its updates (once per person)", operation_id="reports_flag",
+             throttle=[flag_throttle],
+             openapi_extra={"requestBody": {"required": True,
+                                            "content": {"application/json": {"schema": FlagIn.model_json_schema()}}}})
+def report_flag(request: HttpRequest, report_id: str) -> HttpResponse:
+    report = Report.objects.published().filter(pk=_report_id(report_id)).first()
+    if report is None:
+        raise not_found("report_id", _("No published report has this id."))
+    data, _files, _alts = _read_body(request)
+    update = None
+    if data.get("update_id") not in (None, ""):
+        raw = data["update_id"]
+        if isinstance(raw, bool) or not str(raw).isascii() or not str(raw).isdigit() or len(str(raw)) > 18:
+            raise ApiError("update_id", _("update_id must be a whole number."))
+        update = ReportUpdate.objects.published().filter(pk=int(raw), report=report).first()
+        if update is None:
+            raise not_found("update_id", _("This report has no published update with this id."))
+    for name in ("reason", "text"):
+        if data.get(name) is not None and not isinstance(data.get(name), str):
+            raise ApiError(name, _("%(field)s must be text.") % {"field": name})
+    try:
+        flag_add(report=None if update else report, update=update, reason=data.get("reason") or "",
+                 text=data.get("text") or "", session_key=request.session.session_key or "",
+                 address=client_address(request))
+    except ReportError as exc:
+        raise ApiError(exc.field, exc.message) from exc
+    except AlreadyFlagged as exc:
+        raise ApiError(None, _("You have already flagged this."), status=409) from exc
+    return json_response(request, {"received": True}, status=201)
 
 
 @router.post("/{report_id}/vote", response={200: AffectedOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from changelog.models import AdminAction, ChangeSource, ChangeType
 from reports.models import (
     Affected,
+    Flag,
     Report,
     ReportState,
     ReportStatus,
@@ -159,8 +160,8 @@ def _recount_affected(original: Report) -> None:
                           old={"affected_count": old}, new={"affected_count": count})
 
 
-def _moderate_updates(*, updates: Sequence[ReportUpdate], moderator: str, action: str, reason: str,
-                      status: str) -> int:
+def moderate_updates(*, updates: Sequence[ReportUpdate], moderator: str, action: str, reason: str,
+                     status: str, reviewed: bool = True, metadata: dict[str, object] | None = None) -> int:
     """Hide or publish updates: one AdminAction each and a change-log row on its report, so live pages,
     feeds and alerts drop (or show again) the update at once."""
     if not reason or not reason.strip():
@@ -169,11 +170,14 @@ def _moderate_updates(*, updates: Sequence[ReportUpdate], moderator: str, action
     with transaction.atomic():
         for update in updates:
             old = update.status
-            update.status, update.reviewed_at = status, now
+            update.status = status
+            if reviewed:  # the system's automatic hide is not a review
+                update.reviewed_at = now
             update.save(update_fields=["status", "reviewed_at"])
             AdminAction.objects.create(
                 admin_name=moderator, target_type="report_update", target_id=str(update.pk), action=action,
-                reason=reason.strip(), metadata={"report_id": str(update.report_id), "old": {"status": old}},
+                reason=reason.strip(), metadata={**(metadata or {}), "report_id": str(update.report_id),
+                                                 "old": {"status": old}},
             )
             report = Report.objects.select_for_update(of=("self",)).select_related("project").get(pk=update.report_id)
             old_values: dict[str, object] = {"title": report.title, "update_id": update.pk, "update_status": old}
@@ -198,15 +202,20 @@ def _undo_effect(report: Report, update: ReportUpdate, *, hiding: bool, now: dt.
 
 
 def update_flag(*, updates: Sequence[ReportUpdate], moderator: str, reason: str) -> int:
-    return _moderate_updates(updates=updates, moderator=moderator, action="flag", reason=reason,
+    return moderate_updates(updates=updates, moderator=moderator, action="flag", reason=reason,
                              status=ReportStatus.FLAGGED)
 
 
 def update_publish(*, updates: Sequence[ReportUpdate], moderator: str, reason: str) -> int:
-    return _moderate_updates(updates=updates, moderator=moderator, action="unflag", reason=reason,
-                             status=ReportStatus.PUBLISHED)
+    """Publish again; residents' flags on the updates are cleared (their flaggers cannot flag them again)."""
+    with transaction.atomic():
+        count = moderate_updates(updates=updates, moderator=moderator, action="unflag", reason=reason,
+                                 status=ReportStatus.PUBLISHED)
+        Flag.objects.filter(update__in=[u.pk for u in updates], cleared_at__isnull=True).update(
+            cleared_at=timezone.now())
+    return count
 
 
 def update_mark_spam(*, updates: Sequence[ReportUpdate], moderator: str, reason: str) -> int:
-    return _moderate_updates(updates=updates, moderator=moderator, action="spam", reason=reason,
+    return moderate_updates(updates=updates, moderator=moderator, action="spam", reason=reason,
                              status=ReportStatus.SPAM)

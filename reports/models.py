@@ -291,3 +291,42 @@ class Affected(models.Model):
             models.UniqueConstraint(fields=["report", "address_key", "day"], name="affected_report_address_daily"),
             models.UniqueConstraint(fields=["project", "address_key", "day"], name="affected_project_address_daily"),
         ]
+
+
+class FlagReason(models.TextChoices):
+    SPAM = "spam", _("Spam or advertising")
+    OFFENSIVE = "offensive", _("Offensive or abusive")
+    PERSONAL_INFORMATION = "personal_information", _("Shows personal information")
+    OFF_TOPIC = "off_topic", _("Not about water or sanitation")
+    OTHER = "other", _("Something else")
+
+
+class Flag(models.Model):
+    """A resident's "report abuse" on a report or an update. One per browser (its session) and one per client
+    address per item, ever (both kept only as keyed hashes): a restored item cannot be hidden again by the
+    same people. `cleared_at` is set when a moderator restores the item; cleared flags no longer count."""
+
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    update = models.ForeignKey(ReportUpdate, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(_("reason"), max_length=24, choices=FlagReason.choices)
+    text = models.CharField(_("details"), max_length=1000, blank=True)
+    browser_key = models.CharField(_("browser key"), max_length=64, blank=True)
+    address_key = models.CharField(_("address key"), max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    cleared_at = models.DateTimeField(_("cleared by a moderator"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(report__isnull=False, update__isnull=True)
+                | models.Q(report__isnull=True, update__isnull=False),
+                name="flag_one_target"),
+            models.UniqueConstraint(fields=["report", "browser_key"], name="flag_report_browser_once",
+                                    condition=~models.Q(browser_key="")),
+            models.UniqueConstraint(fields=["update", "browser_key"], name="flag_update_browser_once",
+                                    condition=~models.Q(browser_key="")),
+            models.UniqueConstraint(fields=["report", "address_key"], name="flag_report_address_once"),
+            models.UniqueConstraint(fields=["update", "address_key"], name="flag_update_address_once"),
+        ]

@@ -68,3 +68,4 @@ class ClientRateThrottle(BaseThrottle):
 report_throttle = ClientRateThrottle("reports", "REPORT_RATE_LIMIT")
 affected_throttle = ClientRateThrottle("affected", "AFFECTED_RATE_LIMIT")
 update_throttle = ClientRateThrottle("updates", "UPDATE_RATE_LIMIT")
+flag_throttle = ClientRateThrottle("flags", "FLAG_RATE_LIMIT")

@@ -52,6 +52,16 @@ class UpdateIn(Schema):
     email: str = Field("", description="For moderators only: never shown or returned")
 
 
+class FlagIn(Schema):
+    reason: str = Field(description="spam, offensive, personal_information, off_topic or other")
+    text: str = Field("", description="Details; required when the reason is other (at most 1,000 characters)")
+    update_id: int | None = Field(None, description="Flag this update of the report instead of the report")
+
+
+class FlagOut(Schema):
+    received: bool
+
+
 class VoteIn(Schema):
     direction: str = Field(description="up or down")
 

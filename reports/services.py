@@ -22,7 +22,7 @@ from bukaamanzi.lib.geo import SOUTH_AFRICA, snap_to_grid
 from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
 from changelog.services import change_log_record
 from projects.models import Project
-from reports.models import Contributor, Photo, Report, ReportPhoto, ReportStatus, UpdatePhoto
+from reports.models import Contributor, Flag, Photo, Report, ReportPhoto, ReportStatus, UpdatePhoto
 from reports.photos import (
     CARD_FOLDER,
     MAX_PHOTOS,
@@ -240,8 +240,10 @@ PRIVATE_FIELDS = {"admin_notes"}
 
 def moderate(
     *, reports: Sequence[Report], moderator: str, action: str, reason: str, changes: dict[str, object],
-    metadata: dict[str, object] | None = None,
+    metadata: dict[str, object] | None = None, reviewed: bool = True,
 ) -> int:
+    """Apply `changes` to each report with one AdminAction and one change-log row each. `reviewed=False` for the
+    system's own actions (an automatic hide is not a moderator's review: the report stays in the queue)."""
     if not reason or not reason.strip():
         raise ReportError("reason", "A reason is required for every moderation action.")
     now = timezone.now()
@@ -250,7 +252,8 @@ def moderate(
             old = {name: getattr(report, name) for name in changes}
             for name, value in changes.items():
                 setattr(report, name, value)
-            report.reviewed_at = now
+            if reviewed:
+                report.reviewed_at = now
             report.save(update_fields=[*changes, "reviewed_at"])
             AdminAction.objects.create(
                 admin_name=moderator, target_type="report", target_id=str(report.pk), action=action,
@@ -271,8 +274,13 @@ def report_flag(*, reports: Sequence[Report], moderator: str, reason: str) -> in
 
 
 def report_publish(*, reports: Sequence[Report], moderator: str, reason: str) -> int:
-    return moderate(reports=reports, moderator=moderator, action="unflag", reason=reason,
-                     changes={"status": ReportStatus.PUBLISHED})
+    """Publish again; residents' flags on the reports are cleared (their flaggers cannot flag them again)."""
+    with transaction.atomic():
+        count = moderate(reports=reports, moderator=moderator, action="unflag", reason=reason,
+                         changes={"status": ReportStatus.PUBLISHED})
+        Flag.objects.filter(report__in=[r.pk for r in reports], cleared_at__isnull=True).update(
+            cleared_at=timezone.now())
+    return count
 
 
 def report_mark_spam(*, reports: Sequence[Report], moderator: str, reason: str) -> int:

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -22,12 +22,13 @@ from bukaamanzi.http import HtmxHttpRequest
 from projects.models import Project
 from projects.views import map_config
 from reports.affected import AlreadyAffected, affected_add
+from reports.flags import AlreadyFlagged, flag_add
 from reports.forms import Location, RemovalForm, ReporterUpdateForm, ReportForm, UpdateForm
 from reports.lifecycle import update_add
-from reports.models import QuestionnaireAnswer, Report, ReportStatus, ReportUpdate, UpdateEffect
+from reports.models import FlagReason, QuestionnaireAnswer, Report, ReportStatus, ReportUpdate, UpdateEffect
 from reports.nearby import open_reports_near
 from reports.photos import photo_position
-from reports.ratelimit import affected_throttle, report_throttle, update_throttle
+from reports.ratelimit import affected_throttle, flag_throttle, report_throttle, update_throttle
 from reports.reporter import questionnaire_answer, report_hide_name, report_request_removal
 from reports.services import PhotoUpload, ReportError, in_south_africa, report_publish_draft, report_submit
 from reports.states import PROBLEM_TYPES, can_mark_fixed
@@ -181,6 +182,7 @@ def _render_detail(request: HttpRequest, report: Report, form: UpdateForm | None
     form = form or UpdateForm(can_mark_fixed=can_mark_fixed(report.state))
     return render(request, "reports/detail.html", {
         "report": report, "update_form": form, "photos_lost": bool(request.FILES) and bool(form.errors),
+        "flag_reasons": FlagReason.choices,
     }, status=status)
 
 
@@ -262,6 +264,43 @@ def project_affected_view(request: HtmxHttpRequest, pk: str) -> HttpResponse:
                       status=status)
     messages.info(request, notice)
     return redirect(reverse("projects:detail", args=[project.pk]) + "#project-affected")
+
+
+@require_POST
+def report_flag_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """"Report abuse" on a report or (with `update`) one of its updates, from the report's page."""
+    report = get_object_or_404(Report.objects.published().select_related("project"), pk=pk)
+    update = None
+    if request.POST.get("update"):
+        update = get_object_or_404(ReportUpdate.objects.published(), pk=_int_or_404(request.POST["update"]),
+                                   report=report)
+    here = reverse("reports:detail", args=[report.pk]) + (f"#update-{update.pk}" if update else "")
+    if not flag_throttle.allow_request(request):
+        messages.error(request, _("Too many flags were sent from this connection. Please try again later."))
+        return redirect(here)
+    if not request.session.session_key:
+        request.session.save()
+    try:
+        result = flag_add(report=None if update else report, update=update, reason=request.POST.get("reason", ""),
+                          text=request.POST.get("text", ""), session_key=request.session.session_key or "",
+                          address=client_address(request))
+    except ReportError as exc:
+        messages.error(request, _("The flag was not sent: %(reason)s") % {"reason": exc.message})
+        return redirect(here)
+    except AlreadyFlagged:
+        messages.info(request, _("You have already flagged this. Moderators will look at it."))
+        return redirect(here)
+    messages.success(request, _("Thank you. Moderators will look at it."))
+    if result.hidden and update is None:  # the report itself is now hidden: its page is gone
+        return redirect(reverse("projects:detail", args=[report.project_id]) if report.project_id
+                        else reverse("projects:home"))
+    return redirect(here)
+
+
+def _int_or_404(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise Http404
+    return int(value)
 
 
 # --- The reporter's private pages (links in the emails to them: reports.tokens) -----------------------------

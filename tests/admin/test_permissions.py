@@ -17,6 +17,7 @@ MODERATOR_PERMISSIONS = {
     "municipalities.view_municipality", "changelog.view_datachangelog", "ingestion.view_ingestionrun",
     # reports/migrations/0005: updates are moderated like reports
     "reports.view_reportupdate", "reports.change_reportupdate", "reports.view_updatephoto",
+    "reports.view_flag",  # 0012: residents' flags
 }
 
 
