@@ -77,6 +77,17 @@ def not_found(field: str, message: str) -> ApiError:
     return ApiError(field, message, status=404)
 
 
+def whole_number(value: object) -> int | None:
+    """A database id as clients send it (text or a JSON number), or None: ASCII digits only ("¹" is a digit to
+    str.isdigit and int() refuses it), at most 18 of them (a bigint), never a JSON true/false."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
 def parse_uuid(value: str, field: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(str(value))

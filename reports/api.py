@@ -30,6 +30,7 @@ from bukaamanzi.apitools import (
     not_found,
     paginate,
     parse_uuid,
+    whole_number,
 )
 from bukaamanzi.lib.geo import SOUTH_AFRICA
 from projects.filters import ProjectFilterForm
@@ -105,9 +106,10 @@ def update_items(request: HttpRequest, rows: list[dict[str, Any]]) -> list[dict[
 
 
 def _report_id(value: str) -> int:
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:  # "¹" is a digit to str.isdigit
+    number = whole_number(value)
+    if number is None:
         raise ApiError("report_id", _("report_id must be a whole number."))
-    return int(value)
+    return number
 
 
 @router.get("", response={200: ReportPage, 422: ErrorOut}, summary="List published reports",
@@ -342,10 +344,10 @@ def report_flag(request: HttpRequest, report_id: str) -> HttpResponse:
     data, _files, _alts = _read_body(request)
     update = None
     if data.get("update_id") not in (None, ""):
-        raw = data["update_id"]
-        if isinstance(raw, bool) or not str(raw).isascii() or not str(raw).isdigit() or len(str(raw)) > 18:
+        update_id = whole_number(data["update_id"])
+        if update_id is None:
             raise ApiError("update_id", _("update_id must be a whole number."))
-        update = ReportUpdate.objects.published().filter(pk=int(raw), report=report).first()
+        update = ReportUpdate.objects.published().filter(pk=update_id, report=report).first()
         if update is None:
             raise not_found("update_id", _("This report has no published update with this id."))
     for name in ("reason", "text"):

@@ -200,20 +200,25 @@ def _boolean(data: Mapping[str, Any], name: str, result: CheckedReport, refusal:
     return BOOLEAN_WORDS[value]
 
 
+def _required_text(data: Mapping[str, Any], name: str, limit: int, result: CheckedReport, *, missing: str,
+                   too_long: str) -> str:
+    """A text that must be given, within `limit` characters; the messages say what to fix (one error at most)."""
+    value = _text(data, name, result)
+    if not value and not any(field == name for field, _message in result.errors):
+        result.errors.append((name, missing))
+    elif len(value) > limit:
+        result.errors.append((name, too_long % {"max": limit}))
+    return value
+
+
 def check_report(data: Mapping[str, Any]) -> CheckedReport:
     """Every problem with the report's fields at once, each naming its field."""
     result = CheckedReport()
-    title = _text(data, "title", result)
-    if not title and not any(f == "title" for f, _m in result.errors):
-        result.errors.append(("title", _("A title is required.")))
-    elif len(title) > TITLE_MAX:
-        result.errors.append(("title", _("The title must be at most %(max)d characters.") % {"max": TITLE_MAX}))
-    description = _text(data, "description", result)
-    if not description and not any(f == "description" for f, _m in result.errors):
-        result.errors.append(("description", _("A description is required.")))
-    elif len(description) > DESCRIPTION_MAX:
-        result.errors.append(("description", _("The description must be at most %(max)d characters.")
-                              % {"max": DESCRIPTION_MAX}))
+    title = _required_text(data, "title", TITLE_MAX, result, missing=_("A title is required."),
+                           too_long=_("The title must be at most %(max)d characters."))
+    description = _required_text(data, "description", DESCRIPTION_MAX, result,
+                                 missing=_("A description is required."),
+                                 too_long=_("The description must be at most %(max)d characters."))
     report_type = _text(data, "report_type", result)
     if report_type not in ReportType.values:
         result.errors.append(("report_type", _("report_type must be one of: %(choices)s.")
@@ -244,11 +249,9 @@ BOOLEAN_WORDS = {True: True, False: False, "true": True, "false": False, "1": Tr
 def check_update(data: Mapping[str, Any]) -> CheckedReport:
     """An update's fields (JSON or multipart), every problem at once, each naming its field."""
     result = CheckedReport()
-    text = _text(data, "text", result)
-    if not text and not any(f == "text" for f, _m in result.errors):
-        result.errors.append(("text", _("Say what happened: the update's text is required.")))
-    elif len(text) > DESCRIPTION_MAX:
-        result.errors.append(("text", _("The text must be at most %(max)d characters.") % {"max": DESCRIPTION_MAX}))
+    text = _required_text(data, "text", DESCRIPTION_MAX, result,
+                          missing=_("Say what happened: the update's text is required."),
+                          too_long=_("The text must be at most %(max)d characters."))
     fixed = _boolean(data, "fixed", result, _("fixed must be true or false."))
     result.values.update(text=text, fixed=fixed, **_contact(data, ("name", "email"), result))
     return result

@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from bukaamanzi.apitools import client_address
+from bukaamanzi.apitools import client_address, whole_number
 from bukaamanzi.http import HtmxHttpRequest
 from projects.models import Project
 from projects.views import map_config
@@ -223,10 +223,8 @@ def count_affected(request: HttpRequest, *, report: Report | None = None,
     Rate-limited like the API (AFFECTED_RATE_LIMIT)."""
     if not affected_throttle.allow_request(request):
         return _("Too many taps from this connection. Please try again later."), 429
-    if not request.session.session_key:
-        request.session.save()
     try:
-        affected_add(report=report, project=project, session_key=request.session.session_key or "",
+        affected_add(report=report, project=project, session_key=_session_key(request),
                      address=client_address(request))
     except AlreadyAffected:
         return _("You have already said this affects you."), 200
@@ -278,11 +276,9 @@ def report_flag_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not flag_throttle.allow_request(request):
         messages.error(request, _("Too many flags were sent from this connection. Please try again later."))
         return redirect(here)
-    if not request.session.session_key:
-        request.session.save()
     try:
         result = flag_add(report=None if update else report, update=update, reason=request.POST.get("reason", ""),
-                          text=request.POST.get("text", ""), session_key=request.session.session_key or "",
+                          text=request.POST.get("text", ""), session_key=_session_key(request),
                           address=client_address(request))
     except ReportError as exc:
         messages.error(request, _("The flag was not sent: %(reason)s") % {"reason": exc.message})
@@ -298,9 +294,17 @@ def report_flag_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _int_or_404(value: str) -> int:
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+    number = whole_number(value)
+    if number is None:
         raise Http404
-    return int(value)
+    return number
+
+
+def _session_key(request: HttpRequest) -> str:
+    """The browser's session key, made now if it has none: who taps or flags is one browser for good."""
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key or ""
 
 
 # --- The reporter's private pages (links in the emails to them: reports.tokens) -----------------------------
