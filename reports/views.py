@@ -77,17 +77,18 @@ def report_create(request: HttpRequest) -> HttpResponse:
     nearby = []
     if data["report_type"] in PROBLEM_TYPES and not request.POST.get("seen_nearby"):
         nearby = open_reports_near(lng=location.lng, lat=location.lat)
+    to_confirm = bool(nearby) or location.how == "photo"
     try:
         report = report_submit(
             title=title, description=data["description"], report_type=data["report_type"],
             lng=location.lng, lat=location.lat, project=project, address=data["address"],
             name=data["name"], email=data["email"], photos=uploads, language=get_language() or "",
-            rough_location=data.get("rough_location", False), draft=bool(nearby) or location.how == "photo",
+            rough_location=data.get("rough_location", False), draft=to_confirm,
         )
     except ReportError as exc:
         form.add_error(ERROR_FIELDS.get(exc.field), exc.message)
         return _render_form(request, form, project, status=400)
-    if nearby or location.how == "photo":
+    if to_confirm:
         return render(request, "reports/confirm.html", {
             "report": report, "nearby": nearby, "draft_token": draft_token(report.pk), "placed": _placed(location),
             "from_photo": location.how == "photo", "back_url": request.get_full_path()})
