@@ -124,6 +124,13 @@ class Report(models.Model):
     admin_notes = models.TextField(_("internal notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    # The sender's client address as a keyed hash (reports.affected.address_key, never the address): what a
+    # moderator puts on the ban list to stop this sender.
+    sender_key = models.CharField(_("sender's address key"), max_length=64, blank=True)
+    # Moderators' edits keep what the sender wrote: each edited field's first value, by field name, so any
+    # field can be put back on its own. `moderated_at` is when a moderator last changed what the public sees.
+    original_values = models.JSONField(_("values before moderation"), default=dict, blank=True)
+    moderated_at = models.DateTimeField(_("moderated"), null=True, blank=True)
 
     objects = ReportQuerySet.as_manager()
 
@@ -181,6 +188,9 @@ class ReportUpdate(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    sender_key = models.CharField(_("sender's address key"), max_length=64, blank=True)  # as on Report
+    original_values = models.JSONField(_("values before moderation"), default=dict, blank=True)  # as on Report
+    moderated_at = models.DateTimeField(_("moderated"), null=True, blank=True)
 
     objects = ReportUpdateQuerySet.as_manager()
 
@@ -221,6 +231,9 @@ class Photo(models.Model):
     card_height = models.PositiveIntegerField(_("share card height"), default=0)
     alt_text = models.CharField(_("description of the photo"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # A moderator hid the photo: no public output shows it. Redacted: boxes painted over, files made anew.
+    hidden_at = models.DateTimeField(_("hidden from the public"), null=True, blank=True)
+    redacted_at = models.DateTimeField(_("redacted"), null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -330,3 +343,30 @@ class Flag(models.Model):
             models.UniqueConstraint(fields=["report", "address_key"], name="flag_report_address_once"),
             models.UniqueConstraint(fields=["update", "address_key"], name="flag_update_address_once"),
         ]
+
+
+class BanKind(models.TextChoices):
+    EMAIL = "email", _("Email address")
+    DOMAIN = "domain", _("Email domain")
+    ADDRESS = "address", _("Client address (keyed hash)")
+
+
+class Ban(models.Model):
+    """A sender on the ban list: an email address, an email domain (both lower-cased) or a client address,
+    kept only as its keyed hash (reports.affected.address_key). What a listed sender sends is stored hidden,
+    never alerted or pushed. Listing and unlisting are AdminActions with a reason."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=BanKind.choices)
+    value = models.CharField(_("value"), max_length=254)
+    reason = models.TextField(_("reason"))
+    created_by = models.CharField(_("listed by"), max_length=150)
+    created_at = models.DateTimeField(_("listed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ban")
+        verbose_name_plural = _("ban list")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="ban_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
