@@ -76,8 +76,8 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("kind", "frequency")
     search_fields = ("subscriber__email",)
     list_select_related = ("subscriber",)
-    fields = ("subscriber", "kind", "alert", "frequency", "language", "created_at", "lease_until", "attempts",
-              "next_attempt_at", "last_error", "sent_at", "given_up_at", "message_id")
+    fields = ("subscriber", "kind", "alert", "report", "admin_action", "frequency", "language", "created_at",
+              "lease_until", "attempts", "next_attempt_at", "last_error", "sent_at", "given_up_at", "message_id")
     readonly_fields = fields
 
 

@@ -35,6 +35,7 @@ from django.utils import timezone
 from alerts import emails
 from alerts.matching import alert_items_match
 from alerts.models import AlertItem, Delivery, DeliveryKind, Frequency, Subscriber
+from alerts.moderation_notices import Notice, moderation_deliveries_create, notice_of
 from alerts.reporters import reporter_deliveries_create
 from alerts.services import alerts_expire_unconfirmed, bounce_record
 from bukaamanzi.lib.schedules import next_daily
@@ -207,7 +208,7 @@ def _take_leases(delivery_ids: list[int], now: dt.datetime) -> list[Delivery]:
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(
         lease_until=now + dt.timedelta(seconds=settings.ALERT_SEND_LEASE_SECONDS), lease_token=token)
     return list(Delivery.objects.filter(lease_token=token, sent_at__isnull=True).select_related(
-        "subscriber", "alert__project", "alert__municipality", "report").order_by("pk"))
+        "subscriber", "alert__project", "alert__municipality", "report", "admin_action").order_by("pk"))
 
 
 def delivery_send(delivery_id: int, *, now: dt.datetime | None = None) -> bool | None:
@@ -256,13 +257,20 @@ def _send_one(delivery: Delivery, sections: list[emails.Section], *, now: dt.dat
     if delivery.kind in emails.REPORTER_KINDS and (why := _nothing_to_tell_reporter(delivery)):
         _give_up(delivery, now, why)
         return None
+    notice: Notice | None = None
+    if delivery.kind == DeliveryKind.MODERATION:
+        assert delivery.admin_action is not None
+        notice = notice_of(delivery.admin_action)
+        if notice is None:
+            _give_up(delivery, now, "The item was deleted since; its deletion's notice tells the sender.")
+            return None
     if delivery.kind == DeliveryKind.ALERTS:
         # Alerts cancelled after the claim are left out; what remains is what the delivery covered.
         sections = [s for s in sections if s.alert.unsubscribed_at is None]
         if not sections:
             _give_up(delivery, now, "Nothing left to send: the alerts were cancelled.")
             return None
-    message = emails.build(delivery, sections)
+    message = emails.build(delivery, sections, notice=notice)
     message.connection = mail
     try:
         message.send()
@@ -341,11 +349,13 @@ def items_expire(*, now: dt.datetime | None = None) -> int:
 
 
 def send_alerts_pass(*, now: dt.datetime | None = None) -> PassResult:
-    """One pass of `manage.py send_alerts`: expire, match, write the emails owed to reports' senders, claim, send."""
+    """One pass of `manage.py send_alerts`: expire, match, write the emails owed to reports' and updates' senders
+    (links, questions, moderation notices), claim, send."""
     result = PassResult()
     result.expired = alerts_expire_unconfirmed(now=now) + items_expire(now=now)
     result.matched = alert_items_match()
     reporter_deliveries_create(now=now)
+    moderation_deliveries_create(now=now)
     result.deliveries = deliveries_claim(now=now)
     result.claimed = len(result.deliveries)
     result.sent, result.failed = deliveries_send(now=now)

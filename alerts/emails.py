@@ -2,14 +2,18 @@
 
 Every email carries its unsubscribe link in the body and in `List-Unsubscribe` with
 `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058), so a mail program can unsubscribe in one click.
+Moderation notices are the exception: they tell a sender what was done to what they sent, which they cannot opt
+out of, so they have no unsubscribe link; they have a `Reply-To` (`MODERATION_REPLY_TO`) instead.
 The Message-ID is fixed per delivery: if a sender dies after the server took the email but before the
 delivery was marked sent, the second copy has the same Message-ID and mail programs show it once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from email.utils import parseaddr
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -21,6 +25,7 @@ from django.utils.translation import ngettext
 
 from alerts import tokens
 from alerts.models import Alert, AlertItem, AlertKind, Delivery, DeliveryKind
+from alerts.moderation_notices import Notice, notice_of
 from bukaamanzi.lib.sources import source_info
 from changelog.models import ChangeSource, ChangeType, DataChangeLog, EntityType
 from projects.models import Project
@@ -192,6 +197,52 @@ def _reporter_email(delivery: Delivery) -> tuple[str, str, dict[str, object], st
             context, opt_out_url)
 
 
+def _sent_on(when: dt.datetime) -> str:
+    return formats.date_format(timezone.localtime(when), "j F Y")
+
+
+def _which(notice: Notice) -> str:
+    """The item a moderation notice is about, in words: its date and, unless it was deleted, its current title
+    (an update is named by its report's title)."""
+    title = notice.report.title if notice.report is not None else ""
+    if notice.deleted and not notice.is_update:
+        title = ""  # nothing of a deleted report is kept, and the notice shows nothing of it but its date
+    date = _sent_on(notice.sent_at) if notice.sent_at is not None else ""
+    if notice.is_update:
+        if title and date:
+            return _("your update of %(date)s on the report “%(title)s”") % {"date": date, "title": title}
+        if date:
+            return _("your update of %(date)s") % {"date": date}
+        return _("your update on the report “%(title)s”") % {"title": title} if title else _("your update")
+    if title and date:
+        return _("your report “%(title)s” of %(date)s") % {"title": title, "date": date}
+    return _("your report of %(date)s") % {"date": date} if date else _("your report")
+
+
+def _moderation_email(delivery: Delivery, notice: Notice | None) -> tuple[str, str, dict[str, object], str]:
+    """(subject, template, context, "") of a moderation notice: what changed and why, and how to reply. The
+    moderator is "a moderator": staff user names stay in the admin, since a moderator may live in the same town as
+    the sender, and the decision is the site's, answered through the shared reply address."""
+    action = delivery.admin_action
+    assert action is not None
+    notice = notice or notice_of(action)
+    assert notice is not None  # the sender gives up a notice whose item is gone (alerts.delivery)
+    which = _which(notice)
+    subject = _("About %(which)s: a moderator's decision") % {"which": which}
+    reply_to = parseaddr(settings.MODERATION_REPLY_TO)[1]
+    report = notice.report
+    context: dict[str, object] = {
+        "which": which, "what_changed": notice.what_changed(), "reason": action.reason,
+        "reply_to": reply_to, "reference": action.pk,
+        "reply_url": f"mailto:{reply_to}?subject=" + quote("Re: " + subject + f" [#{action.pk}]"),
+        "report_url": absolute(reverse("reports:detail", args=[report.pk]))
+        if report is not None and notice.report_is_public else "",
+        "yours_url": absolute(reverse("reports:yours", args=[report.pk, report_tokens.reporter_token(report.pk)]))
+        if report is not None and notice.private_link else "",
+    }
+    return subject, "alerts/email/moderation", context, ""
+
+
 def _confirmation_email(delivery: Delivery, manage_url: str) -> tuple[str, str, dict[str, object], str]:
     alert = delivery.alert
     assert alert is not None
@@ -221,13 +272,17 @@ def _unsubscribe_url(alert_ids: list[int]) -> str:
     return absolute(reverse("alerts:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE, alert_ids)]))
 
 
-def build(delivery: Delivery, sections: list[Section] | None = None) -> EmailMultiAlternatives:
-    """The email for a delivery (sections: an alert email's content, from `sections_of`)."""
+def build(delivery: Delivery, sections: list[Section] | None = None, *,
+          notice: Notice | None = None) -> EmailMultiAlternatives:
+    """The email for a delivery (sections: an alert email's content, from `sections_of`; notice: a moderation
+    notice's, from `moderation_notices.notice_of`, read here when not given)."""
     subscriber = delivery.subscriber
     manage_url = absolute(reverse("alerts:manage", args=[tokens.make(tokens.MANAGE, subscriber.pk)]))
     with translation.override(delivery.language):
         if delivery.kind in REPORTER_KINDS:
             subject, template, context, unsubscribe_url = _reporter_email(delivery)
+        elif delivery.kind == DeliveryKind.MODERATION:
+            subject, template, context, unsubscribe_url = _moderation_email(delivery, notice)
         elif delivery.kind == DeliveryKind.CONFIRMATION:
             subject, template, context, unsubscribe_url = _confirmation_email(delivery, manage_url)
         else:
@@ -235,15 +290,14 @@ def build(delivery: Delivery, sections: list[Section] | None = None) -> EmailMul
         context |= {"manage_url": manage_url, "unsubscribe_url": unsubscribe_url, "LANGUAGE_CODE": delivery.language}
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
+    headers = {"Message-ID": _message_id(delivery), "Auto-Submitted": "auto-generated",
+               "Content-Language": delivery.language}
+    if unsubscribe_url:
+        headers |= {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     message = EmailMultiAlternatives(
         subject=subject[:200], body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[subscriber.email],
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Message-ID": _message_id(delivery),
-            "Auto-Submitted": "auto-generated",
-            "Content-Language": delivery.language,
-        },
+        reply_to=[settings.MODERATION_REPLY_TO] if delivery.kind == DeliveryKind.MODERATION else None,
+        headers=headers,
     )
     message.attach_alternative(html, "text/html")
     return message

@@ -107,6 +107,9 @@ class DeliveryKind(models.TextChoices):
     # To the person who sent a report (alerts.reporters): its private link, and "is it fixed?" four weeks on.
     REPORTER_LINK = "reporter_link", _("Report's private link")
     QUESTIONNAIRE = "questionnaire", _("“Is it fixed?”")
+    # To the person who sent a report or an update: what one moderation action changed and why
+    # (alerts.moderation_notices).
+    MODERATION = "moderation", _("Moderation notice")
 
 
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
@@ -124,6 +127,11 @@ class Delivery(models.Model):
                               on_delete=models.CASCADE, related_name="confirmations")
     report = models.ForeignKey("reports.Report", verbose_name=_("report (emails to its sender)"), null=True,
                                blank=True, on_delete=models.CASCADE, related_name="+")
+    # A moderation notice tells one AdminAction. PROTECT: the moderation log is never edited or deleted, and a
+    # delivery whose action went would have nothing to say (nor could its unique constraint keep it told once).
+    # Not the report: a notice must outlive the report's deletion, and a report has many moderations.
+    admin_action = models.ForeignKey("changelog.AdminAction", verbose_name=_("moderation action told"), null=True,
+                                     blank=True, on_delete=models.PROTECT, related_name="+")
     frequency = models.CharField(_("how often"), max_length=10, choices=Frequency.choices, blank=True)
     language = models.CharField(_("language"), max_length=10)
     created_at = models.DateTimeField(_("claimed"), auto_now_add=True)
@@ -147,6 +155,9 @@ class Delivery(models.Model):
             # A report's sender gets its link once and is asked "is it fixed?" once, however many senders run.
             models.UniqueConstraint(fields=["report", "kind"], condition=Q(report__isnull=False),
                                     name="delivery_once_per_report"),
+            # One email per moderation action, however many senders write it at once.
+            models.UniqueConstraint(fields=["admin_action"], condition=Q(admin_action__isnull=False),
+                                    name="delivery_once_per_admin_action"),
         ]
         indexes = [
             models.Index(fields=["next_attempt_at"], name="delivery_unsent_idx",

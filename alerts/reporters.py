@@ -24,7 +24,7 @@ LINK_WITHIN = dt.timedelta(days=7)
 BATCH = 500  # reports per kind per pass
 
 
-def _subscribers(emails: set[str]) -> dict[str, Subscriber]:
+def subscribers_for(emails: set[str]) -> dict[str, Subscriber]:
     """The address rows for these (lower-cased) emails, made where missing."""
     Subscriber.objects.bulk_create([Subscriber(email=email) for email in emails], ignore_conflicts=True)
     return {s.email: s for s in Subscriber.objects.filter(email__in=emails)}
@@ -48,7 +48,7 @@ def reporter_deliveries_create(*, now: dt.datetime | None = None) -> int:
             report_type__in=PROBLEM_TYPES, state__in=UNRESOLVED,
             created_at__lte=now - dt.timedelta(days=settings.REPORT_QUESTIONNAIRE_AFTER_DAYS))),
     }
-    subscribers = _subscribers({email.strip().lower() for rows in owed.values() for _pk, email, _l in rows})
+    subscribers = subscribers_for({email.strip().lower() for rows in owed.values() for _pk, email, _l in rows})
     deliveries = []
     for kind, rows in owed.items():
         for report_id, email, language in rows:

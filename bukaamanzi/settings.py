@@ -8,6 +8,7 @@ PostGIS and a shared Redis without a code change. A bad value stops start-up wit
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -388,6 +389,11 @@ else:
 EMAIL_TIMEOUT: int = _setting("EMAIL_TIMEOUT", int, 20)  # type: ignore[assignment]
 DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL", default="Buka Amanzi <alerts@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where a reporter's answer to a moderation notice goes (its Reply-To header and the "reply" mailto link): the
+# moderators' inbox. "Name <address>" or a bare address.
+MODERATION_REPLY_TO: str = env("MODERATION_REPLY_TO", default="") or DEFAULT_FROM_EMAIL
+if "@" not in parseaddr(MODERATION_REPLY_TO)[1]:
+    raise ImproperlyConfigured(f"MODERATION_REPLY_TO must be an email address, not {MODERATION_REPLY_TO!r}")
 # Sign-ups per client address ("<count>/<s|m|h|d>", as REPORT_RATE_LIMIT), and confirmation emails per address.
 ALERT_SIGNUP_RATE_LIMIT: str = env("ALERT_SIGNUP_RATE_LIMIT", default="20/h")
 ALERT_CONFIRMATIONS_PER_ADDRESS_PER_DAY: int = _setting(  # type: ignore[assignment]

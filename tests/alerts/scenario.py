@@ -30,3 +30,15 @@ def seed(count: int) -> None:
         with transaction.atomic():
             project_upsert_from_source(source="municipal_money", external_id="ONCE-1",
                                        values={"progress_percentage": Decimal(progress)})
+
+
+def seed_moderations(count: int) -> None:
+    """`count` reports with an email, each hidden by a moderator and published again: two moderation notices and
+    (as the report is public when sent) its private link owed to each sender."""
+    from reports.services import report_flag, report_publish, report_submit
+
+    for n in range(count):
+        report = report_submit(title=f"Leak {n}", description="Water running down the street", report_type="issue",
+                               lng=18.42, lat=-33.92, email=f"mod{n}@example.org", language="en")
+        report_flag(reports=[report], moderator="thandeka", reason="Checking the photo")
+        report_publish(reports=[report], moderator="thandeka", reason="The photo is fine")
