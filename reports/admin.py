@@ -30,7 +30,8 @@ from django.utils.translation import ngettext
 from changelog.admin import ReadOnlyAdminMixin
 from changelog.models import AdminAction, DataChangeLog, EntityType
 from municipalities.admin import readonly_map
-from reports.admin_forms import DuplicateForm, LinkProjectForm, NoteForm, ReasonForm, StateForm
+from reports.admin_forms import BanSenderForm, DuplicateForm, LinkProjectForm, NoteForm, ReasonForm, StateForm
+from reports.bans import ban_add_senders
 from reports.lifecycle import (
     report_mark_duplicate,
     report_set_state,
@@ -125,6 +126,11 @@ MODERATIONS: dict[str, Moderation] = {
             reports=reports, original=data["original"], moderator=moderator, reason=data["reason"]
         ),
     ),
+    "ban_sender": Moderation(
+        _("Ban this sender"), BanSenderForm,
+        lambda reports, moderator, data: ban_add_senders(items=reports, kind=data["kind"], moderator=moderator,
+                                                         reason=data["reason"]),
+    ),
 }
 
 UPDATE_MODERATIONS: dict[str, Moderation] = {
@@ -141,6 +147,11 @@ UPDATE_MODERATIONS: dict[str, Moderation] = {
         _("Mark as spam"), ReasonForm,
         lambda updates, moderator, data: update_mark_spam(updates=updates, moderator=moderator,
                                                           reason=data["reason"]),
+    ),
+    "ban_sender": Moderation(
+        _("Ban this sender"), BanSenderForm,
+        lambda updates, moderator, data: ban_add_senders(items=updates, kind=data["kind"], moderator=moderator,
+                                                         reason=data["reason"]),
     ),
 }
 
@@ -328,18 +339,20 @@ class ReportAdmin(ModeratedAdmin):
     show_full_result_count = False
     list_per_page = 100
     actions = ("flag_reports", "unflag_reports", "spam_reports", "link_reports", "note_reports", "state_reports",
-               "duplicate_reports")
+               "duplicate_reports", "ban_report_senders")
     moderations = MODERATIONS
     action_of_moderation = {
         "flag": "flag_reports", "unflag": "unflag_reports", "spam": "spam_reports", "link_project": "link_reports",
         "note": "note_reports", "set_state": "state_reports", "mark_duplicate": "duplicate_reports",
+        "ban_sender": "ban_report_senders",
     }
     fieldsets = (
         (None, {"fields": ("title", "description", "report_type", "status", "project_link", "address")}),
         (_("State"), {"fields": ("state", "state_set_by", "state_changed_at", "duplicate_of", "questionnaire_answer",
                                  "questionnaire_answered_at", "removal_requested_at")}),
         (_("Where"), {"fields": ("location_map",)}),
-        (_("Who sent it (moderators only)"), {"fields": ("contributor_name", "contributor", "contributor_email")}),
+        (_("Who sent it (moderators only)"), {"fields": ("contributor_name", "contributor", "contributor_email",
+                                                         "sender_key")}),
         (_("Moderation"), {"fields": ("reviewed_at", "admin_notes", "affected_count", "created_at")}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)
@@ -457,6 +470,10 @@ class ReportAdmin(ModeratedAdmin):
     def duplicate_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
         return self._moderate(request, queryset, "mark_duplicate")
 
+    @admin.action(description=_("Ban the senders…"), permissions=["change"])
+    def ban_report_senders(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "ban_sender")
+
 
 # --- Updates ----------------------------------------------------------------------------------------------
 
@@ -484,11 +501,12 @@ class ReportUpdateAdmin(ModeratedAdmin):
     ordering = ("-created_at",)
     show_full_result_count = False
     list_per_page = 100
-    actions = ("flag_updates", "unflag_updates", "spam_updates")
+    actions = ("flag_updates", "unflag_updates", "spam_updates", "ban_update_senders")
     moderations = UPDATE_MODERATIONS
-    action_of_moderation = {"flag": "flag_updates", "unflag": "unflag_updates", "spam": "spam_updates"}
+    action_of_moderation = {"flag": "flag_updates", "unflag": "unflag_updates", "spam": "spam_updates",
+                            "ban_sender": "ban_update_senders"}
     fields = ("report", "text", "status", "effect", "previous_state", "by_reporter", "contributor_name",
-              "contributor_email", "created_at", "reviewed_at")
+              "contributor_email", "sender_key", "created_at", "reviewed_at")
     readonly_fields = fields
     inlines = (UpdatePhotoInline,)
 
@@ -546,6 +564,10 @@ class ReportUpdateAdmin(ModeratedAdmin):
     def spam_updates(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
         return self._moderate(request, queryset, "spam")
 
+    @admin.action(description=_("Ban the senders…"), permissions=["change"])
+    def ban_update_senders(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "ban_sender")
+
 
 # --- The rest of the reports app: read-only -----------------------------------------------------------------
 
@@ -598,3 +620,7 @@ class AffectedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("report", "project")
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+
+# The ban list's admin (BanAdmin) builds on ModeratedAdmin above, so it is loaded last.
+import reports.admin_bans  # noqa: E402, F401

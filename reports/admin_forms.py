@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from projects.models import Project
 from reports.lifecycle import MODERATOR_STATES
-from reports.models import Report, ReportState
+from reports.models import BanKind, Report, ReportState
 
 # How many projects the search without JavaScript lists; refine the words to find one further down.
 SEARCH_RESULTS = 20
@@ -126,3 +126,21 @@ class DuplicateForm(ReasonForm):
         if report is None:
             raise forms.ValidationError(_("No report has this number."))
         return report
+
+
+class BanSenderForm(ReasonForm):
+    """"Ban this sender" on a report or an update: which of the sender's traces goes on the ban list."""
+
+    kind = forms.ChoiceField(
+        label=_("List the sender by"),
+        choices=[
+            (BanKind.EMAIL, _("Their email address")),
+            (BanKind.DOMAIN, _("Their email's domain (everyone at it)")),
+            (BanKind.ADDRESS, _("Their client address (its keyed hash)")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_("What they send from now on is stored hidden and never alerted; they are not told. What they "
+                    "sent before stays as it is: mark it as spam if it should go."),
+        error_messages={"required": _("Choose how to list the sender.")},
+    )
+    field_order = ("kind", "reason")

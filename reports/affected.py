@@ -11,7 +11,6 @@ A tap on a duplicate counts on its original: the problem is one, and so are the 
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from django.utils import timezone
 from changelog.models import ChangeSource, ChangeType, EntityType
 from changelog.services import change_log_record
 from projects.models import Project
+from reports.keys import address_key
 from reports.models import Affected, Report, ReportState
 from reports.services import log_report_change
 
@@ -30,11 +30,6 @@ def browser_key(session_key: str) -> str:
     """The browser's session as stored. The same hash the old up/down votes stored, so a browser that voted a
     report up (migrated to "affected too") is not counted twice."""
     return hashlib.sha256(f"{settings.SECRET_KEY}:vote:{session_key}".encode()).hexdigest()
-
-
-def address_key(address: str) -> str:
-    """A keyed hash of the client address: equal addresses match, and the address cannot be read back."""
-    return hmac.new(settings.SECRET_KEY.encode(), f"address:{address}".encode(), hashlib.sha256).hexdigest()
 
 
 class AlreadyAffected(Exception):

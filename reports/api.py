@@ -37,7 +37,7 @@ from projects.filters import ProjectFilterForm
 from projects.models import Project
 from reports.affected import AlreadyAffected, affected_add
 from reports.flags import AlreadyFlagged, flag_add
-from reports.lifecycle import MAX_UPDATE_PHOTOS, update_add
+from reports.lifecycle import MAX_UPDATE_PHOTOS, update_add, update_effect
 from reports.models import Report, ReportPhoto, ReportStatus, ReportType, ReportUpdate, UpdatePhoto
 from reports.nearby import DEFAULT_RADIUS_M, MAX_RADIUS_M, NEARBY_LIMIT, NearbyReport, open_reports_near
 from reports.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
@@ -293,12 +293,15 @@ def create_report(request: HttpRequest) -> HttpResponse:
             lng=values["lng"], lat=values["lat"], project=project, address=values["address"],
             name=values["name"], email=values["email"], organisation=values["organisation"], photos=photos,
             language=get_language() or "", rough_location=values["rough_location"],
+            client_address=client_address(request),
         )
     except ReportError as exc:
         raise ApiError(exc.field, exc.message) from exc
     except ValidationError as exc:
         raise ApiError.from_fields({name: list(messages) for name, messages in exc.message_dict.items()}) from exc
     row = Report.objects.filter(pk=report.pk).values(*REPORT_FIELDS).get()
+    # A sender on the ban list (reports.bans) is answered as anyone else: the report is stored as spam.
+    row["status"] = ReportStatus.PUBLISHED
     return json_response(request, report_items(request, [row])[0], status=201)
 
 
@@ -402,11 +405,16 @@ def create_update(request: HttpRequest, report_id: str) -> HttpResponse:
     values = checked.values
     try:
         update = update_add(report=report, text=values["text"], fixed=values["fixed"], name=values["name"],
-                            email=values["email"], photos=_uploads(files, alt_texts, lambda n: _(
+                            email=values["email"], address=client_address(request),
+                            photos=_uploads(files, alt_texts, lambda n: _(
                                 "Photo %(number)d of an update to “%(title)s”") % {"number": n,
                                                                                    "title": report.title}))
     except ReportError as exc:
         raise ApiError(exc.field, exc.message) from exc
     row = ReportUpdate.objects.filter(pk=update.pk).values(*UPDATE_FIELDS).get()
     body = {**update_items(request, [row])[0], "report_state": update.report.state}
+    if update.status != ReportStatus.PUBLISHED:  # a sender on the ban list: answered as if it were published
+        effect = update_effect(report, fixed=values["fixed"])
+        body["effect"] = effect.value
+        body["report_state"] = ReportUpdate(effect=effect).state_set_to or report.state
     return json_response(request, body, status=201)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from reports.affected import address_key, browser_key
+from reports.affected import browser_key
+from reports.keys import address_key
 from reports.lifecycle import moderate_updates
 from reports.models import Flag, FlagReason, Report, ReportStatus, ReportUpdate
 from reports.services import ReportError, moderate

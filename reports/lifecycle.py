@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from changelog.models import AdminAction, ChangeSource, ChangeType
+from reports.bans import banned_sender, hidden_on_arrival_record
+from reports.keys import sender_key
 from reports.models import (
     Affected,
     Flag,
@@ -56,6 +58,15 @@ def _effect(report: Report, *, fixed: bool | None, by_reporter: bool) -> UpdateE
     return UpdateEffect.NONE
 
 
+def update_effect(report: Report, *, fixed: bool | None, by_reporter: bool = False) -> UpdateEffect:
+    """What an update would do to the report's state (nothing where it may not): for answering a sender on the
+    ban list as if their update were published."""
+    try:
+        return _effect(report, fixed=fixed, by_reporter=by_reporter)
+    except ReportError:
+        return UpdateEffect.NONE
+
+
 def update_add(
     *,
     report: Report,
@@ -65,9 +76,12 @@ def update_add(
     email: str = "",
     photos: Sequence[PhotoUpload] = (),
     by_reporter: bool = False,
+    address: str = "",
 ) -> ReportUpdate:
     """Add an update to a published report; it may mark the problem fixed or (from the reporter) reopen it.
-    Raises ReportError naming the field at fault."""
+    Raises ReportError naming the field at fault. `address` is the sender's client address (only its keyed hash
+    is kept). A sender on the ban list (reports.bans) gets the update back stored as spam: it changes nothing on
+    the report and writes no change-log row."""
     text = text.strip()
     if not text:
         raise ReportError("text", "Say what happened: the update's text is required.")
@@ -76,18 +90,26 @@ def update_add(
     if report.status != ReportStatus.PUBLISHED:
         raise ReportError("report", "This report is not public, so it cannot be updated.")
     cleaned = clean_uploads(photos, limit=MAX_UPDATE_PHOTOS, what="an update")
+    key = sender_key(address)
+    ban = banned_sender(email=email, key=key)
     with transaction.atomic():
         # The row is locked so that two updates at once both see (and log) the state the other left.
         report = Report.objects.select_for_update(of=("self",)).select_related("project").get(pk=report.pk)
-        effect = _effect(report, fixed=fixed, by_reporter=by_reporter)
+        effect = _effect(report, fixed=fixed, by_reporter=by_reporter)  # refuses a listed sender's the same way
+        if ban is not None:
+            effect = UpdateEffect.NONE
         old_state, old_set_by = report.state, report.state_set_by
         update = ReportUpdate.objects.create(
             report=report, contributor=contributor_for(name=name, email=email), contributor_name=name.strip(),
             text=text, by_reporter=by_reporter, effect=effect,
             previous_state=old_state if effect != UpdateEffect.NONE else "",
+            status=ReportStatus.PUBLISHED if ban is None else ReportStatus.SPAM, sender_key=key,
         )
         for photo, alt_text in cleaned:
             photo_store(photo=UpdatePhoto(update=update, alt_text=alt_text), upload=photo)
+        if ban is not None:
+            hidden_on_arrival_record(ban=ban, update=update)
+            return update
         if effect != UpdateEffect.NONE:
             report.state = ReportState.FIXED if effect == UpdateEffect.FIXED else ReportState.OPEN
             report.state_set_by = StateSetBy.REPORTER if by_reporter else StateSetBy.RESIDENT

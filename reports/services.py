@@ -22,6 +22,9 @@ from bukaamanzi.lib.geo import SOUTH_AFRICA, snap_to_grid
 from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
 from changelog.services import change_log_record
 from projects.models import Project
+from reports.bans import banned_sender, hidden_on_arrival_record
+from reports.errors import ReportError
+from reports.keys import sender_key
 from reports.models import Contributor, Flag, Photo, Report, ReportPhoto, ReportStatus, UpdatePhoto
 from reports.photos import (
     CARD_FOLDER,
@@ -36,15 +39,6 @@ from reports.photos import (
     derived_sizes,
 )
 from reports.states import initial_state
-
-
-class ReportError(ValueError):
-    """Invalid report input; `field` names what to fix."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def in_south_africa(lng: float, lat: float) -> bool:
@@ -177,14 +171,24 @@ def report_submit(
     language: str = "",
     rough_location: bool = False,
     draft: bool = False,
+    client_address: str = "",
 ) -> Report:
     """Create a published report with its cleaned photos. Raises ReportError naming the field at fault. With an
     email, the sender gets the report's private link by email (alerts.reporters), in `language`. With
     `rough_location`, the public sees only the centre of the point's ~500 m grid cell; moderators see the point.
-    A `draft` is stored but not public and not logged until `report_publish_draft`."""
+    A `draft` is stored but not public and not logged until `report_publish_draft`.
+
+    `client_address` is the sender's (`address` is the street address they typed): only its keyed hash is kept.
+    A sender on the ban list (reports.bans) gets the same report back, stored as spam, with no change-log row."""
     if not in_south_africa(lng, lat):
         raise ReportError("location", "The location must be in South Africa.")
     cleaned = clean_uploads(photos, limit=MAX_PHOTOS, what="a report")
+    key = sender_key(client_address)
+    # A draft's confirmation step is the same for everyone: the ban list is read when it is published.
+    ban = None if draft else banned_sender(email=email, key=key)
+    status = ReportStatus.PUBLISHED if ban is None else ReportStatus.SPAM
+    if draft:
+        status = ReportStatus.DRAFT
 
     with transaction.atomic():
         report = Report(
@@ -199,26 +203,38 @@ def report_submit(
             address=address.strip(),
             contributor_name=name.strip(),
             state=initial_state(report_type),
-            status=ReportStatus.DRAFT if draft else ReportStatus.PUBLISHED,
+            status=status,
+            sender_key=key,
         )
         report.full_clean(exclude=["contributor", "project"])
         report.save()
         for photo, alt_text in cleaned:
             photo_store(photo=ReportPhoto(report=report, alt_text=alt_text), upload=photo)
-        if not draft:  # a draft is news to nobody until it is published
+        if status == ReportStatus.PUBLISHED:  # a draft is news to nobody until it is published
             log_report_change(report, ChangeType.CREATED, ChangeSource.COMMUNITY_REPORT)
+        elif ban is not None:
+            hidden_on_arrival_record(ban=ban, report=report)
     return report
 
 
 def report_publish_draft(*, report: Report) -> Report:
     """Publish a draft as it was written (its time becomes now: it is new to everyone). A report already
-    published is left as it is, so pressing the button twice publishes once."""
+    published is left as it is, so pressing the button twice publishes once. The draft of a sender on the ban
+    list (checked now: they may have been listed meanwhile) is stored as spam instead, with no change-log row."""
     with transaction.atomic():
-        updated = Report.objects.filter(pk=report.pk, status=ReportStatus.DRAFT).update(
-            status=ReportStatus.PUBLISHED, created_at=timezone.now())
+        draft = Report.objects.select_related("contributor").filter(pk=report.pk, status=ReportStatus.DRAFT).first()
+        ban, updated = None, 0
+        if draft is not None:
+            email = draft.contributor.email if draft.contributor is not None else ""
+            ban = banned_sender(email=email, key=draft.sender_key)
+            # Conditional, so that of two presses at once only one publishes (and logs).
+            updated = Report.objects.filter(pk=draft.pk, status=ReportStatus.DRAFT).update(
+                status=ReportStatus.PUBLISHED if ban is None else ReportStatus.SPAM, created_at=timezone.now())
         report.refresh_from_db()
-        if updated:
+        if updated and ban is None:
             log_report_change(report, ChangeType.CREATED, ChangeSource.COMMUNITY_REPORT)
+        elif updated and ban is not None:
+            hidden_on_arrival_record(ban=ban, report=report)
     return report
 
 

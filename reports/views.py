@@ -24,7 +24,7 @@ from projects.views import map_config
 from reports.affected import AlreadyAffected, affected_add
 from reports.flags import AlreadyFlagged, flag_add
 from reports.forms import Location, RemovalForm, ReporterUpdateForm, ReportForm, UpdateForm
-from reports.lifecycle import update_add
+from reports.lifecycle import update_add, update_effect
 from reports.models import FlagReason, QuestionnaireAnswer, Report, ReportStatus, ReportUpdate, UpdateEffect
 from reports.nearby import open_reports_near
 from reports.photos import photo_position
@@ -84,6 +84,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
             lng=location.lng, lat=location.lat, project=project, address=data["address"],
             name=data["name"], email=data["email"], photos=uploads, language=get_language() or "",
             rough_location=data.get("rough_location", False), draft=to_confirm,
+            client_address=client_address(request),
         )
     except ReportError as exc:
         form.add_error(ERROR_FIELDS.get(exc.field), exc.message)
@@ -120,10 +121,15 @@ def _placed(location: Location) -> str:
 
 
 def _published(request: HttpRequest, report: Report, *, placed: str = "") -> HttpResponse:
+    """The thank-you, on the report's project page or its own. A sender on the ban list (reports.bans) gets the
+    same words and, where the report's own page would be "not found", the home page instead: nothing tells them
+    that their report is hidden."""
     messages.success(request, " ".join(filter(None, [_("Thank you. Your report is published and shown below."),
                                                       placed])))
     if report.project_id is not None:
         return redirect(reverse("projects:detail", args=[report.project_id]) + f"#report-{report.pk}")
+    if report.status != ReportStatus.PUBLISHED:
+        return redirect("projects:home")
     return redirect("reports:detail", pk=report.pk)
 
 
@@ -134,7 +140,9 @@ def report_publish_draft_view(request: HttpRequest, token: str) -> HttpResponse:
         pk = read_draft(token)
     except BadToken:
         return render(request, "reports/bad_link.html", status=404)
-    report = Report.objects.filter(pk=pk, status__in=[ReportStatus.DRAFT, ReportStatus.PUBLISHED]).first()
+    # Spam too: a sender on the ban list who presses the button twice sees the thank-you twice, as others do.
+    report = Report.objects.filter(
+        pk=pk, status__in=[ReportStatus.DRAFT, ReportStatus.PUBLISHED, ReportStatus.SPAM]).first()
     if report is None:
         return render(request, "reports/bad_link.html", status=404)
     return _published(request, report_publish_draft(report=report))
@@ -207,11 +215,14 @@ def report_update_create(request: HttpRequest, pk: int) -> HttpResponse:
                                                                                             "title": report.title})
     try:
         update = update_add(report=report, text=data["text"], fixed=data.get("fixed") or None, name=data["name"],
-                            email=data["email"], photos=uploads)
+                            email=data["email"], photos=uploads, address=client_address(request))
     except ReportError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return _render_detail(request, report, form, status=400)
-    if update.effect == UpdateEffect.FIXED:
+    effect = UpdateEffect(update.effect)
+    if update.status != ReportStatus.PUBLISHED:  # a sender on the ban list: thanked as if it were published
+        effect = update_effect(report, fixed=data.get("fixed") or None)
+    if effect == UpdateEffect.FIXED:
         messages.success(request, _("Thank you. Your update is published and the report is marked fixed."))
     else:
         messages.success(request, _("Thank you. Your update is published."))
@@ -347,6 +358,7 @@ def report_yours(request: HttpRequest, pk: int, token: str) -> HttpResponse:
                 data = update_form.cleaned_data
                 try:
                     update_add(report=report, text=data["text"], fixed=update_form.says_fixed, by_reporter=True,
+                               address=client_address(request),
                                photos=_photo_uploads(data["photos"], data["photo_description"], lambda n: _(
                                    "Photo %(number)d of an update to “%(title)s”") % {"number": n,
                                                                                       "title": report.title}))

@@ -18,6 +18,7 @@ MODERATOR_PERMISSIONS = {
     # reports/migrations/0005: updates are moderated like reports
     "reports.view_reportupdate", "reports.change_reportupdate", "reports.view_updatephoto",
     "reports.view_flag",  # 0012: residents' flags
+    "reports.view_ban", "reports.add_ban", "reports.change_ban",  # 0014: the ban list (removal needs "change")
 }
 
 
