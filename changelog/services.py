@@ -4,6 +4,8 @@ Callers are services that already hold the transaction that writes the row; this
 entries (JSON-safe values, the entity's group keys, the project's status and type at the change) so that
 every writer records changes the same way. `change_log_record` writes one entry; `change_log_record_many`
 writes a batch in one INSERT (bulk creation paths) and shapes each entry exactly as the single path does.
+`change_log_rewrite` is the one exception to "rows are never changed": moderators' edits remove text from
+earlier rows (see its docstring).
 
 After the transaction commits, `changes_committed` is sent once (see `changelog.signals` for why a signal):
 the relay in `realtime` listens to it and sends the new rows to live clients.
@@ -100,6 +102,40 @@ def change_log_record_many(*, entries: Iterable[ChangeEntry]) -> list[DataChange
     if rows:
         _announce_after_commit_once()
     return rows
+
+
+def change_log_rewrite(
+    *, entity_type: str, entity_id: object, values: Mapping[str, Any], match: Mapping[str, Any] | None = None
+) -> int:
+    """Put `values` in place of the same keys in the old and new values of one entity's earlier rows (only keys
+    a row already has; with `match`, only rows whose new values hold each of its items). Returns how many rows
+    changed. Must run inside the transaction of the change that calls for it.
+
+    The log is otherwise append-only. This exists because it is public history: the feeds, the live pages'
+    replay and the alert emails read these rows, not the report. When a moderator removes what a resident wrote
+    (a name, a phone number, abuse), the removed text must go from the older rows too, or it stays public for
+    good; the rows keep their facts (what changed, when, from where) and show the values as they are now.
+    `field_changes` is left alone: it names fields, never values. Nothing is re-sent: live clients get the edit's
+    own new row, and what was already pushed or emailed cannot be recalled.
+    """
+    shaped = {key: to_json_value(value) for key, value in values.items()}
+    wanted = {key: to_json_value(value) for key, value in (match or {}).items()}
+    changed = []
+    for row in DataChangeLog.objects.for_entity(entity_type, entity_id).only("pk", "old_values", "new_values"):
+        new = row.new_values if isinstance(row.new_values, dict) else {}
+        if any(key not in new or new[key] != value for key, value in wanted.items()):
+            continue
+        dirty = False
+        for side in (row.old_values, row.new_values):
+            if not isinstance(side, dict):
+                continue
+            for key, value in shaped.items():
+                if key in side and side[key] != value:
+                    side[key], dirty = value, True
+        if dirty:
+            changed.append(row)
+    DataChangeLog.objects.bulk_update(changed, ["old_values", "new_values"])
+    return len(changed)
 
 
 def _row(entry: ChangeEntry) -> DataChangeLog:

@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 from changelog.admin import ReadOnlyAdminMixin
 from changelog.models import AdminAction, DataChangeLog, EntityType
 from municipalities.admin import readonly_map
+from reports.admin_edits import EditableAdmin
 from reports.admin_forms import BanSenderForm, DuplicateForm, LinkProjectForm, NoteForm, ReasonForm, StateForm
 from reports.bans import ban_add_senders
 from reports.lifecycle import (
@@ -325,7 +326,7 @@ class ReportUpdateInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(ModeratedAdmin):
+class ReportAdmin(EditableAdmin, ModeratedAdmin):
     list_display = (
         "thumbnails", "title", "status", "state", "report_type", "project_link", "created_at", "reviewed_at",
         "map_link", "affected_count",
@@ -490,8 +491,9 @@ class UpdatePhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ReportUpdate)
-class ReportUpdateAdmin(ModeratedAdmin):
-    """Updates are moderated like reports: hidden or published again with a reason, never edited here."""
+class ReportUpdateAdmin(EditableAdmin, ModeratedAdmin):
+    """Updates are moderated like reports: hidden or published again, or edited (reports.admin_edits), with a
+    reason; never through this read-only form."""
 
     list_display = ("text_start", "report", "status", "effect", "by_reporter", "contributor_name", "created_at")
     list_filter = (ReviewFilter, "status", "effect")

@@ -64,8 +64,9 @@ router = Router(tags=["Reports"])
 
 REPORT_FIELDS = ("id", "project_id", "title", "description", "report_type", "status", "state", "state_set_by",
                  "state_changed_at", "duplicate_of_id", "public_location", "location_is_rough", "address",
-                 "affected_count", "contributor_name", "created_at")
-UPDATE_FIELDS = ("id", "report_id", "text", "contributor_name", "by_reporter", "effect", "created_at")
+                 "affected_count", "contributor_name", "created_at", "moderated_at")
+UPDATE_FIELDS = ("id", "report_id", "text", "contributor_name", "by_reporter", "effect", "created_at",
+                 "moderated_at")
 PUBLIC_STATUSES = [ReportStatus.PUBLISHED]
 
 

@@ -82,6 +82,10 @@ class PhotoOut(Schema):
                                                    "null for a photo whose sizes are not made yet")
 
 
+MODERATED_AT = ("When a moderator last edited what the sender wrote (the text shown is then the moderator's); "
+                "null when it is as sent")
+
+
 class ReportOut(Schema):
     id: int
     project_id: uuid.UUID | None
@@ -100,6 +104,7 @@ class ReportOut(Schema):
     affected_count: int = Field(description="Residents who said “this affects me too” (with its duplicates')")
     contributor_name: str
     created_at: dt.datetime
+    moderated_at: dt.datetime | None = Field(description=MODERATED_AT)
     photos: list[PhotoOut]
 
 
@@ -111,6 +116,7 @@ class UpdateOut(Schema):
     by_reporter: bool
     effect: str = Field(description="'' (none), fixed or reopened")
     created_at: dt.datetime
+    moderated_at: dt.datetime | None = Field(description=MODERATED_AT)
     photos: list[PhotoOut]
 
 

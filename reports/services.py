@@ -46,6 +46,12 @@ def in_south_africa(lng: float, lat: float) -> bool:
     return SOUTH_AFRICA.contains(lng=lng, lat=lat)
 
 
+def public_point(*, lng: float, lat: float, rough: bool) -> Point:
+    """Where the public sees a report placed at (lng, lat): the point, or when the reporter asked for the place
+    to be shown only roughly, the centre of its ~500 m grid cell (submitting and moderators' edits alike)."""
+    return Point(*(snap_to_grid(lng=lng, lat=lat) if rough else (lng, lat)), srid=4326)
+
+
 @dataclass(frozen=True)
 class PhotoUpload:
     data: bytes
@@ -198,7 +204,7 @@ def report_submit(
             description=description.strip(),
             report_type=report_type,
             location=Point(lng, lat, srid=4326),
-            public_location=Point(*(snap_to_grid(lng=lng, lat=lat) if rough_location else (lng, lat)), srid=4326),
+            public_location=public_point(lng=lng, lat=lat, rough=rough_location),
             location_is_rough=rough_location,
             address=address.strip(),
             contributor_name=name.strip(),
