@@ -31,6 +31,13 @@ from changelog.admin import ReadOnlyAdminMixin
 from changelog.models import AdminAction, DataChangeLog, EntityType
 from municipalities.admin import readonly_map
 from reports.admin_forms import DuplicateForm, LinkProjectForm, NoteForm, ReasonForm, StateForm
+from reports.admin_photos import (
+    PhotoLinksInlineMixin,
+    PhotoModerationMixin,
+    RemovalForm,
+    remove_reports,
+    remove_updates,
+)
 from reports.lifecycle import (
     report_mark_duplicate,
     report_set_state,
@@ -125,6 +132,7 @@ MODERATIONS: dict[str, Moderation] = {
             reports=reports, original=data["original"], moderator=moderator, reason=data["reason"]
         ),
     ),
+    "remove": Moderation(_("Remove for illegal content"), RemovalForm, remove_reports),  # reports.admin_photos
 }
 
 UPDATE_MODERATIONS: dict[str, Moderation] = {
@@ -142,6 +150,7 @@ UPDATE_MODERATIONS: dict[str, Moderation] = {
         lambda updates, moderator, data: update_mark_spam(updates=updates, moderator=moderator,
                                                           reason=data["reason"]),
     ),
+    "remove": Moderation(_("Remove for illegal content"), RemovalForm, remove_updates),  # reports.admin_photos
 }
 
 
@@ -192,7 +201,7 @@ class RemovalAskedFilter(admin.SimpleListFilter):
 # --- Reports ----------------------------------------------------------------------------------------------
 
 
-class ReportPhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
+class ReportPhotoInline(PhotoLinksInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = ReportPhoto
     fields = ("preview", "alt_text", "width", "height", "created_at")
     readonly_fields = fields
@@ -245,6 +254,8 @@ class ModeratedAdmin(admin.ModelAdmin):
             raise PermissionDenied
         response = self._moderate(request, self.model.objects.filter(pk=item.pk), name, single=item)
         change_url = f"admin:{self.opts.app_label}_{self.opts.model_name}_change"
+        if response is None and not self.model.objects.filter(pk=item.pk).exists():  # removed: back to the list
+            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
         return response or HttpResponseRedirect(reverse(change_url, args=[item.pk]))
 
     def _moderate(
@@ -314,7 +325,7 @@ class ReportUpdateInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(ModeratedAdmin):
+class ReportAdmin(PhotoModerationMixin, ModeratedAdmin):
     list_display = (
         "thumbnails", "title", "status", "state", "report_type", "project_link", "created_at", "reviewed_at",
         "map_link", "affected_count",
@@ -328,11 +339,12 @@ class ReportAdmin(ModeratedAdmin):
     show_full_result_count = False
     list_per_page = 100
     actions = ("flag_reports", "unflag_reports", "spam_reports", "link_reports", "note_reports", "state_reports",
-               "duplicate_reports")
+               "duplicate_reports", "remove_illegal_reports")
     moderations = MODERATIONS
     action_of_moderation = {
         "flag": "flag_reports", "unflag": "unflag_reports", "spam": "spam_reports", "link_project": "link_reports",
         "note": "note_reports", "set_state": "state_reports", "mark_duplicate": "duplicate_reports",
+        "remove": "remove_illegal_reports",
     }
     fieldsets = (
         (None, {"fields": ("title", "description", "report_type", "status", "project_link", "address")}),
@@ -457,12 +469,17 @@ class ReportAdmin(ModeratedAdmin):
     def duplicate_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
         return self._moderate(request, queryset, "mark_duplicate")
 
+    @admin.action(description=_("Remove for illegal content…"), permissions=["change"])
+    def remove_illegal_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "remove")
+
 
 # --- Updates ----------------------------------------------------------------------------------------------
 
 
-class UpdatePhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
+class UpdatePhotoInline(PhotoLinksInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = UpdatePhoto
+    owner_permission = "reports.change_reportupdate"
     fields = ("preview", "alt_text", "width", "height", "created_at")
     readonly_fields = fields
     extra = 0
@@ -473,7 +490,7 @@ class UpdatePhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ReportUpdate)
-class ReportUpdateAdmin(ModeratedAdmin):
+class ReportUpdateAdmin(PhotoModerationMixin, ModeratedAdmin):
     """Updates are moderated like reports: hidden or published again with a reason, never edited here."""
 
     list_display = ("text_start", "report", "status", "effect", "by_reporter", "contributor_name", "created_at")
@@ -484,9 +501,12 @@ class ReportUpdateAdmin(ModeratedAdmin):
     ordering = ("-created_at",)
     show_full_result_count = False
     list_per_page = 100
-    actions = ("flag_updates", "unflag_updates", "spam_updates")
+    actions = ("flag_updates", "unflag_updates", "spam_updates", "remove_illegal_updates")
     moderations = UPDATE_MODERATIONS
-    action_of_moderation = {"flag": "flag_updates", "unflag": "unflag_updates", "spam": "spam_updates"}
+    action_of_moderation = {"flag": "flag_updates", "unflag": "unflag_updates", "spam": "spam_updates",
+                            "remove": "remove_illegal_updates"}
+    photo_model = UpdatePhoto  # PhotoModerationMixin: the photo pages of this update's photos
+    photo_owner_field = "update"
     fields = ("report", "text", "status", "effect", "previous_state", "by_reporter", "contributor_name",
               "contributor_email", "created_at", "reviewed_at")
     readonly_fields = fields
@@ -545,6 +565,10 @@ class ReportUpdateAdmin(ModeratedAdmin):
     @admin.action(description=_("Mark as spam…"), permissions=["change"])
     def spam_updates(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
         return self._moderate(request, queryset, "spam")
+
+    @admin.action(description=_("Remove for illegal content…"), permissions=["change"])
+    def remove_illegal_updates(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "remove")
 
 
 # --- The rest of the reports app: read-only -----------------------------------------------------------------
