@@ -107,6 +107,11 @@ def test_every_old_url_answers_404_and_the_new_ones_serve(client, django_capture
     assert all(not storage.exists(name) for name in old)
     assert all(served(client, name) == 404 for name in old)
     assert all(served(client, name) == 200 for name in new)
+    # What the new URLs serve is the painted image (the box's middle, at each size's scale; see above).
+    for name, middle in zip(new, [(200, 175), (33, 29), (300, 127)], strict=True):
+        response = client.get(settings.MEDIA_URL + name)
+        image = Image.open(io.BytesIO(b"".join(response.streaming_content))).convert("RGB")
+        assert dark(image.getpixel(middle)), name
 
 
 def test_the_public_page_and_api_show_only_the_new_urls(client, django_capture_on_commit_callbacks) -> None:
