@@ -11,7 +11,8 @@ and never published while the photo is hidden, so they cannot be guessed.
 Order, so that a failure never leaves a row pointing at a missing file: the new files are written first, the row
 is switched in the transaction (with its AdminAction and change-log row), and the old files are deleted only
 after the transaction commits (`transaction.on_commit`). If the transaction fails, the new files are deleted and
-the old ones stay in use.
+the old ones stay in use. (Should a caller's enclosing transaction roll back later, the new files stay on disk
+unused under names nothing refers to: harmless, and better than a row pointing at a deleted file.)
 """
 
 from __future__ import annotations
