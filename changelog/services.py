@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -175,3 +175,28 @@ def _announce_after_commit_once() -> None:
 
 def _announce() -> None:
     changes_committed.send(sender=DataChangeLog)
+
+
+# What a removed value reads as: empty, so every reader (history sentences, feeds, alert emails, live clients)
+# treats the key as saying nothing, exactly as when it was never written.
+REMOVED = ""
+
+
+def change_log_scrub(*, rows: Iterable[DataChangeLog], keep: Collection[str]) -> int:
+    """Blank every value in these rows' old and new values whose key is not in `keep`; returns how many rows.
+
+    The change log is append-only because it is the public history, and so it is the one exception: when a
+    moderator removes a report or an update for illegal content, its text must not live on in the history,
+    feeds, replays to live clients or alert emails, which all read these rows. Only the values go: the rows,
+    their keys, times and ids stay, so the history still shows that something happened and the relay's and the
+    alerts' marks stay true. Rows the alerts have not matched yet are marked matched: removed content is no
+    news to email about.
+    """
+    count = 0
+    for row in rows:
+        row.old_values = {k: (v if k in keep else REMOVED) for k, v in (row.old_values or {}).items()}
+        row.new_values = {k: (v if k in keep else REMOVED) for k, v in (row.new_values or {}).items()}
+        row.alerts_matched = True
+        row.save(update_fields=["old_values", "new_values", "alerts_matched"])
+        count += 1
+    return count

@@ -15,14 +15,14 @@ from django.db.models import Count, Max, Sum
 
 from municipalities.models import Municipality
 from projects.models import Project, ProjectQuerySet, Status
-from reports.models import Report
+from reports.models import Report, ReportPhoto, public_photos
 
 REPORTS_SHOWN = 30
 
 
 def project_fragments_context(project: Project) -> dict[str, Any]:
     """`project`, its newest published reports (at most REPORTS_SHOWN) and how many it has in all."""
-    reports = Report.objects.published().filter(project=project).prefetch_related("photos")
+    reports = Report.objects.published().filter(project=project).prefetch_related(public_photos(ReportPhoto))
     return {"project": project, "reports": list(reports[:REPORTS_SHOWN]), "report_count": reports.count()}
 
 

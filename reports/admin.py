@@ -32,6 +32,13 @@ from changelog.models import AdminAction, DataChangeLog, EntityType
 from municipalities.admin import readonly_map
 from reports.admin_edits import EditableAdmin
 from reports.admin_forms import BanSenderForm, DuplicateForm, LinkProjectForm, NoteForm, ReasonForm, StateForm
+from reports.admin_photos import (
+    PhotoLinksInlineMixin,
+    PhotoModerationMixin,
+    RemovalForm,
+    remove_reports,
+    remove_updates,
+)
 from reports.bans import ban_add_senders
 from reports.lifecycle import (
     report_mark_duplicate,
@@ -132,6 +139,7 @@ MODERATIONS: dict[str, Moderation] = {
         lambda reports, moderator, data: ban_add_senders(items=reports, kind=data["kind"], moderator=moderator,
                                                          reason=data["reason"]),
     ),
+    "remove": Moderation(_("Remove for illegal content"), RemovalForm, remove_reports),  # reports.admin_photos
 }
 
 UPDATE_MODERATIONS: dict[str, Moderation] = {
@@ -154,6 +162,7 @@ UPDATE_MODERATIONS: dict[str, Moderation] = {
         lambda updates, moderator, data: ban_add_senders(items=updates, kind=data["kind"], moderator=moderator,
                                                          reason=data["reason"]),
     ),
+    "remove": Moderation(_("Remove for illegal content"), RemovalForm, remove_updates),  # reports.admin_photos
 }
 
 
@@ -204,7 +213,7 @@ class RemovalAskedFilter(admin.SimpleListFilter):
 # --- Reports ----------------------------------------------------------------------------------------------
 
 
-class ReportPhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
+class ReportPhotoInline(PhotoLinksInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = ReportPhoto
     fields = ("preview", "alt_text", "width", "height", "created_at")
     readonly_fields = fields
@@ -257,6 +266,8 @@ class ModeratedAdmin(admin.ModelAdmin):
             raise PermissionDenied
         response = self._moderate(request, self.model.objects.filter(pk=item.pk), name, single=item)
         change_url = f"admin:{self.opts.app_label}_{self.opts.model_name}_change"
+        if response is None and not self.model.objects.filter(pk=item.pk).exists():  # removed: back to the list
+            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
         return response or HttpResponseRedirect(reverse(change_url, args=[item.pk]))
 
     def _moderate(
@@ -326,7 +337,7 @@ class ReportUpdateInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(EditableAdmin, ModeratedAdmin):
+class ReportAdmin(EditableAdmin, PhotoModerationMixin, ModeratedAdmin):
     list_display = (
         "thumbnails", "title", "status", "state", "report_type", "project_link", "created_at", "reviewed_at",
         "map_link", "affected_count",
@@ -340,12 +351,13 @@ class ReportAdmin(EditableAdmin, ModeratedAdmin):
     show_full_result_count = False
     list_per_page = 100
     actions = ("flag_reports", "unflag_reports", "spam_reports", "link_reports", "note_reports", "state_reports",
-               "duplicate_reports", "ban_report_senders")
+               "duplicate_reports", "ban_report_senders", "remove_illegal_reports")
     moderations = MODERATIONS
     action_of_moderation = {
         "flag": "flag_reports", "unflag": "unflag_reports", "spam": "spam_reports", "link_project": "link_reports",
         "note": "note_reports", "set_state": "state_reports", "mark_duplicate": "duplicate_reports",
         "ban_sender": "ban_report_senders",
+        "remove": "remove_illegal_reports",
     }
     fieldsets = (
         (None, {"fields": ("title", "description", "report_type", "status", "project_link", "address")}),
@@ -479,8 +491,9 @@ class ReportAdmin(EditableAdmin, ModeratedAdmin):
 # --- Updates ----------------------------------------------------------------------------------------------
 
 
-class UpdatePhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
+class UpdatePhotoInline(PhotoLinksInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = UpdatePhoto
+    owner_permission = "reports.change_reportupdate"
     fields = ("preview", "alt_text", "width", "height", "created_at")
     readonly_fields = fields
     extra = 0
@@ -491,7 +504,7 @@ class UpdatePhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ReportUpdate)
-class ReportUpdateAdmin(EditableAdmin, ModeratedAdmin):
+class ReportUpdateAdmin(EditableAdmin, PhotoModerationMixin, ModeratedAdmin):
     """Updates are moderated like reports: hidden or published again, or edited (reports.admin_edits), with a
     reason; never through this read-only form."""
 
@@ -503,10 +516,12 @@ class ReportUpdateAdmin(EditableAdmin, ModeratedAdmin):
     ordering = ("-created_at",)
     show_full_result_count = False
     list_per_page = 100
-    actions = ("flag_updates", "unflag_updates", "spam_updates", "ban_update_senders")
+    actions = ("flag_updates", "unflag_updates", "spam_updates", "ban_update_senders", "remove_illegal_updates")
     moderations = UPDATE_MODERATIONS
     action_of_moderation = {"flag": "flag_updates", "unflag": "unflag_updates", "spam": "spam_updates",
-                            "ban_sender": "ban_update_senders"}
+                            "ban_sender": "ban_update_senders", "remove": "remove_illegal_updates"}
+    photo_model = UpdatePhoto  # PhotoModerationMixin: the photo pages of this update's photos
+    photo_owner_field = "update"
     fields = ("report", "text", "status", "effect", "previous_state", "by_reporter", "contributor_name",
               "contributor_email", "sender_key", "created_at", "reviewed_at")
     readonly_fields = fields
@@ -566,9 +581,6 @@ class ReportUpdateAdmin(EditableAdmin, ModeratedAdmin):
     def spam_updates(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
         return self._moderate(request, queryset, "spam")
 
-    @admin.action(description=_("Ban the senders…"), permissions=["change"])
-    def ban_update_senders(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
-        return self._moderate(request, queryset, "ban_sender")
 
 
 # --- The rest of the reports app: read-only -----------------------------------------------------------------

@@ -80,7 +80,7 @@ def _photos_of(request: HttpRequest, model: type[ReportPhoto] | type[UpdatePhoto
         # Photos stored before the derived sizes were made have none until `make_photo_sizes` runs.
         return request.build_absolute_uri(storage.url(name)) if name else None
 
-    for photo in model.objects.filter(**{f"{owner}__in": ids}).order_by("pk").values(
+    for photo in model.objects.public().filter(**{f"{owner}__in": ids}).order_by("pk").values(
         owner, "image", "width", "height", "alt_text", "thumbnail", "card"
     ):
         photos[photo[owner]].append({

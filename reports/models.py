@@ -7,9 +7,10 @@ between states are in `reports.states`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from django.contrib.gis.db import models
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 
@@ -210,6 +211,20 @@ class ReportUpdate(models.Model):
             UpdateEffect(self.effect), "")
 
 
+class PhotoQuerySet(models.QuerySet[Any]):
+    def public(self) -> Self:
+        """What any public output may show: not hidden by a moderator. Every page, API answer, suggestion and
+        push reads photos through this (or `public_photos`), so hiding a photo is one place to check."""
+        return self.filter(hidden_at__isnull=True)
+
+
+def public_photos(model: type[ReportPhoto] | type[UpdatePhoto]) -> Prefetch[Any, Any, Any]:
+    """An item's photos as public pages show them, prefetched to `public_photos` (hidden ones left out, in the
+    order they were added). Templates read `public_photos`, never `photos.all`: a page that forgot this prefetch
+    then shows no photos rather than hidden ones."""
+    return Prefetch("photos", queryset=model.objects.public().order_by("pk"), to_attr="public_photos")
+
+
 class Photo(models.Model):
     """A photo as stored: re-encoded without EXIF and at most 2,048 px on its longer side, with two sizes made
     from it once (reports.photos): a thumbnail 100 px high for lists and a 1200x630 card for link previews.
@@ -234,6 +249,8 @@ class Photo(models.Model):
     # A moderator hid the photo: no public output shows it. Redacted: boxes painted over, files made anew.
     hidden_at = models.DateTimeField(_("hidden from the public"), null=True, blank=True)
     redacted_at = models.DateTimeField(_("redacted"), null=True, blank=True)
+
+    objects = PhotoQuerySet.as_manager()
 
     class Meta:
         abstract = True

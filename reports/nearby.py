@@ -94,14 +94,15 @@ def open_reports_near(*, lng: float, lat: float, radius_m: float = DEFAULT_RADIU
 
 
 def first_photos(report_ids: list[int]) -> dict[int, NearbyPhoto]:
-    """Each report's first photo (the lowest id, the order they were added in), for all of them in one query."""
+    """Each report's first public photo (the lowest id, the order they were added in), for all of them in one
+    query; hidden photos are never suggested."""
     if not report_ids:
         return {}
-    first_ids = (ReportPhoto.objects.filter(report_id__in=report_ids).order_by().values("report_id")
+    first_ids = (ReportPhoto.objects.public().filter(report_id__in=report_ids).order_by().values("report_id")
                  .annotate(first=Min("pk")).values("first"))
     storage = ReportPhoto.image.field.storage
     # Unordered: the model's ordering ("report", then the report's own) would join the reports for nothing.
-    rows = ReportPhoto.objects.filter(pk__in=first_ids).order_by().values_list(
+    rows = ReportPhoto.objects.public().filter(pk__in=first_ids).order_by().values_list(
         "report_id", "image", "width", "height", "alt_text", "thumbnail")
     return {report_id: NearbyPhoto(url=storage.url(image), width=width, height=height, alt_text=alt_text,
                                    thumbnail_url=storage.url(thumbnail or image))

@@ -25,7 +25,17 @@ from reports.affected import AlreadyAffected, affected_add
 from reports.flags import AlreadyFlagged, flag_add
 from reports.forms import Location, RemovalForm, ReporterUpdateForm, ReportForm, UpdateForm
 from reports.lifecycle import update_add, update_effect
-from reports.models import FlagReason, QuestionnaireAnswer, Report, ReportStatus, ReportUpdate, UpdateEffect
+from reports.models import (
+    FlagReason,
+    QuestionnaireAnswer,
+    Report,
+    ReportPhoto,
+    ReportStatus,
+    ReportUpdate,
+    UpdateEffect,
+    UpdatePhoto,
+    public_photos,
+)
 from reports.nearby import open_reports_near
 from reports.photos import photo_position
 from reports.ratelimit import affected_throttle, flag_throttle, report_throttle, update_throttle
@@ -177,9 +187,10 @@ def _published_report(pk: int) -> Report:
     return get_object_or_404(
         Report.objects.published().select_related("project", "project__municipality", "duplicate_of")
         .prefetch_related(
-            "photos",
+            public_photos(ReportPhoto),
             Prefetch("updates", to_attr="public_updates",
-                     queryset=ReportUpdate.objects.published().order_by("created_at", "pk").prefetch_related("photos")),
+                     queryset=ReportUpdate.objects.published().order_by("created_at", "pk")
+                     .prefetch_related(public_photos(UpdatePhoto))),
             Prefetch("duplicates", to_attr="public_duplicates",
                      queryset=Report.objects.published().order_by("pk").only("pk", "title", "duplicate_of_id")),
         ),
@@ -254,7 +265,7 @@ def report_affected_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return render(request, "reports/fragments/nearby_item.html", {"item": item, "affected_notice": notice},
                       status=status)
     if request.htmx:
-        report = Report.objects.prefetch_related("photos").get(pk=report.pk)
+        report = Report.objects.prefetch_related(public_photos(ReportPhoto)).get(pk=report.pk)
         return render(request, "reports/fragments/report.html", {"report": report, "affected_notice": notice},
                       status=status)
     messages.info(request, notice)
