@@ -487,6 +487,10 @@ class ReportAdmin(EditableAdmin, PhotoModerationMixin, ModeratedAdmin):
     def ban_report_senders(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
         return self._moderate(request, queryset, "ban_sender")
 
+    @admin.action(description=_("Remove for illegal content…"), permissions=["change"])
+    def remove_illegal_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "remove")
+
 
 # --- Updates ----------------------------------------------------------------------------------------------
 
@@ -580,6 +584,14 @@ class ReportUpdateAdmin(EditableAdmin, PhotoModerationMixin, ModeratedAdmin):
     @admin.action(description=_("Mark as spam…"), permissions=["change"])
     def spam_updates(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
         return self._moderate(request, queryset, "spam")
+
+    @admin.action(description=_("Ban the senders…"), permissions=["change"])
+    def ban_update_senders(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "ban_sender")
+
+    @admin.action(description=_("Remove for illegal content…"), permissions=["change"])
+    def remove_illegal_updates(self, request: HttpRequest, queryset: QuerySet[ReportUpdate]) -> HttpResponse | None:
+        return self._moderate(request, queryset, "remove")
 
 
 
