@@ -31,6 +31,7 @@ from changelog.admin import ReadOnlyAdminMixin
 from changelog.models import AdminAction, DataChangeLog, EntityType
 from municipalities.admin import readonly_map
 from reports.admin_forms import DuplicateForm, LinkProjectForm, NoteForm, ReasonForm, StateForm
+from reports.admin_queue import QueueAdminMixin
 from reports.lifecycle import (
     report_mark_duplicate,
     report_set_state,
@@ -314,7 +315,7 @@ class ReportUpdateInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(ModeratedAdmin):
+class ReportAdmin(QueueAdminMixin, ModeratedAdmin):
     list_display = (
         "thumbnails", "title", "status", "state", "report_type", "project_link", "created_at", "reviewed_at",
         "map_link", "affected_count",
@@ -473,7 +474,7 @@ class UpdatePhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ReportUpdate)
-class ReportUpdateAdmin(ModeratedAdmin):
+class ReportUpdateAdmin(QueueAdminMixin, ModeratedAdmin):
     """Updates are moderated like reports: hidden or published again with a reason, never edited here."""
 
     list_display = ("text_start", "report", "status", "effect", "by_reporter", "contributor_name", "created_at")
