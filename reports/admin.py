@@ -587,7 +587,9 @@ class FlagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("reason", "report", "update", "text", "created_at", "cleared_at")
     list_filter = ("reason", ("cleared_at", admin.EmptyFieldListFilter))
     list_select_related = ("report", "update")
-    date_hierarchy = "created_at"
+    # No date hierarchy: its links read every flag (on SQLite a Python call per row: 1.5 s with 300,000 flags);
+    # the list is newest first, and the moderation queue is the way in.
+    ordering = ("-pk",)
     show_full_result_count = False
 
 

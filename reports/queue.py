@@ -25,6 +25,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     DateTimeField,
     Exists,
@@ -36,6 +37,7 @@ from django.db.models import (
     Subquery,
     TextChoices,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
@@ -75,13 +77,20 @@ def flags_since_review(model: type[Report] | type[ReportUpdate]) -> QuerySet[Fla
 def held_first_time(now: dt.datetime) -> Q:
     """A report from a first-time sender within the hold, not reviewed: no earlier report from its email is
     published (anonymous reports never have one). Emails are matched as the alert sender always matched them:
-    the stored address equal to the new report's address in lower case, which reads the email index."""
+    the stored address equal to the new report's address in lower case."""
     hold_since = now - dt.timedelta(minutes=settings.ALERT_NEW_SENDER_HOLD_MINUTES)
-    known = Report.objects.filter(
-        status=ReportStatus.PUBLISHED, created_at__lt=OuterRef("created_at"), contributor__email__gt="",
+    # The status is compared through LOWER() (the values are lower case already) so that SQLite, which has no
+    # statistics, reads the email index instead of walking the (status, created_at) index over every earlier
+    # published report: 100,000 reports made that 100 ms a candidate, and 33 s for a queue page.
+    known = Report.objects.annotate(known_status=Lower("status")).filter(
+        known_status=ReportStatus.PUBLISHED, created_at__lt=OuterRef("created_at"), contributor__email__gt="",
         contributor__email=Lower(OuterRef("contributor__email")),
     )
-    return Q(status=ReportStatus.PUBLISHED, reviewed_at__isnull=True, created_at__gt=hold_since) & ~Q(Exists(known))
+    candidate = Q(status=ReportStatus.PUBLISHED, reviewed_at__isnull=True, created_at__gt=hold_since)
+    # The look-up under CASE: databases may evaluate an AND's terms in any order, and only the few reports within
+    # the hold need it. The candidate terms also stand outside, where the (status, created_at) index finds them.
+    return candidate & Q(Case(When(candidate, then=~Exists(known)), default=Value(False),
+                              output_field=BooleanField()))
 
 
 def waiting(model: type[Report] | type[ReportUpdate], part: str | None = None,
@@ -121,29 +130,29 @@ def waiting_since(model: type[Report] | type[ReportUpdate]) -> Coalesce:
 
 @dataclass(frozen=True)
 class QueueSummary:
-    """How many items wait in each part of the queue, and since when the oldest has waited."""
+    """How many items wait in each part of the queue, how many in all (an item may wait in two parts: a first-time
+    sender's report that residents flagged), and since when the oldest has waited."""
 
     reports: Mapping[str, int]  # part -> count
     updates: Mapping[str, int]
+    total: int
     oldest: dt.datetime | None
-
-    @property
-    def total(self) -> int:
-        return sum(self.reports.values()) + sum(self.updates.values())
 
 
 def queue_summary(now: dt.datetime | None = None) -> QueueSummary:
     """The admin index's figures: two queries, one per model."""
     now = now or timezone.now()
     counts: list[dict[str, int]] = []
+    total = 0
     oldest: list[dt.datetime] = []
     for model, parts in ((Report, tuple(Waiting)), (ReportUpdate, UPDATE_PARTS)):
         items = model.objects.order_by().filter(waiting(model, None, now))
         figures = items.aggregate(
-            oldest=Min(waiting_since(model)),
+            all_parts=Count("pk"), oldest=Min(waiting_since(model)),
             **{part.value: Count("pk", filter=waiting(model, part, now)) for part in parts},
         )
         counts.append({part.value: figures[part.value] for part in parts})
+        total += figures["all_parts"]
         if figures["oldest"] is not None:
             oldest.append(figures["oldest"])
-    return QueueSummary(reports=counts[0], updates=counts[1], oldest=min(oldest, default=None))
+    return QueueSummary(reports=counts[0], updates=counts[1], total=total, oldest=min(oldest, default=None))

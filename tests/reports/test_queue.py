@@ -131,3 +131,11 @@ def test_the_queue_puts_the_item_waiting_longest_first_and_the_summary_counts_ea
 def test_an_empty_queue_has_no_oldest_item() -> None:
     summary = queue_summary()
     assert summary.total == 0 and summary.oldest is None
+
+
+def test_a_flagged_first_time_senders_report_waits_in_two_parts_and_counts_once() -> None:
+    report = submit(email="new@example.org")
+    flag(report)
+    assert waiting(Waiting.HELD) == waiting(Waiting.FLAGGED) == waiting() == [report.pk]
+    summary = queue_summary()
+    assert summary.reports["held"] == summary.reports["flagged"] == 1 and summary.total == 1
