@@ -14,7 +14,6 @@ from reports.flags import AUTO_HIDE_FLAGGERS, flag_add
 from reports.lifecycle import update_add
 from reports.models import Flag, Report, ReportStatus, ReportUpdate
 from reports.services import report_submit
-from tests.admin.conftest import run_action
 
 pytestmark = pytest.mark.django_db
 
@@ -71,11 +70,16 @@ def test_the_report_list_without_the_queue_is_unchanged(moderator_client, waitin
 
 
 def test_a_bulk_action_from_the_queue_asks_one_reason_and_empties_it(moderator_client, waiting) -> None:
-    selected = [waiting["flagged"], waiting["hidden"], waiting["held"]]
-    response = run_action(moderator_client, "unflag_reports", selected, {"reason": "Checked: all fine"})
+    queue_url = reverse(REPORTS) + "?queue=all"
+    selected = [str(waiting[name].pk) for name in ("flagged", "hidden", "held")]
+    page = moderator_client.post(queue_url, {"action": "unflag_reports", "_selected_action": selected, "index": "0"})
+    assert page.status_code == 200 and b'name="reason"' in page.content
+    response = moderator_client.post(queue_url, {"action": "unflag_reports", "_selected_action": selected,
+                                                 "select_across": "0", "apply": "1", "reason": "Checked: all fine"})
     assert response.status_code == 302
-    assert titles(moderator_client.get(reverse(REPORTS), {"queue": "all"})) == []
+    assert titles(moderator_client.get(queue_url)) == []
     assert set(AdminAction.objects.filter(action="unflag").values_list("reason", flat=True)) == {"Checked: all fine"}
+    assert AdminAction.objects.filter(action="unflag").count() == 3
     assert Report.objects.filter(status=ReportStatus.PUBLISHED).count() == 5
 
 
