@@ -10,9 +10,10 @@ while the filter reuses the lists, their actions and the Moderator group's permi
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -74,12 +75,26 @@ def why_waiting(item: Report | ReportUpdate) -> str:
     return "; ".join(reasons) or "-"
 
 
+class QueueChangeList(ChangeList):
+    """The queue's list: its headers mark "waiting since" as the order (the admin would mark its default)."""
+
+    def get_ordering_field_columns(self) -> dict[int, Literal["desc", "asc"]]:
+        if ORDER_VAR in self.params:
+            return super().get_ordering_field_columns()
+        return {self.list_display.index("waits_since"): "asc"}
+
+
 class QueueAdminMixin(admin.ModelAdmin):
     """Adds the queue to a moderated list: the filter first, and while it is on, the oldest waiting first with a
     column saying why each waits."""
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         return (QueueFilter, *super().get_list_filter(request))
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        if queue_choice(request, self.model) is not None:
+            return QueueChangeList
+        return super().get_changelist(request, **kwargs)
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         changelist = super().get_changelist_instance(request)

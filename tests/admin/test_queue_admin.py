@@ -56,6 +56,7 @@ def test_the_queue_lists_what_waits_oldest_first_and_says_why(moderator_client, 
     content = response.content.decode()
     assert "Hidden automatically; 3 flags: Spam or advertising (3)" in content
     assert "1 flag: Offensive or abusive (1)" in content
+    assert "column-waits_since sorted ascending" in content and "column-created_at sorted" not in content
     assert "First-time sender, held" in content
     for part, expected in (("flagged", ["Flagged once"]), ("hidden", ["Hidden by residents"]),
                            ("held", ["First time here"])):
