@@ -40,6 +40,7 @@ from alerts.reporters import reporter_deliveries_create
 from alerts.services import alerts_expire_unconfirmed, bounce_record
 from bukaamanzi.lib.schedules import next_daily
 from reports.models import Report, ReportStatus, ReportUpdate
+from reports.queue import held_first_time
 from reports.states import UNRESOLVED
 
 logger = logging.getLogger(__name__)
@@ -69,28 +70,12 @@ def pending_items() -> Q:
 
 
 def _held_reports(report_ids: set[int], now: dt.datetime) -> set[int]:
-    """Reports whose items must wait: hidden by moderation, or new senders' within the hold."""
+    """Reports whose items must wait: hidden by moderation, or new senders' within the hold (the rule is the
+    moderation queue's, reports.queue.held_first_time)."""
     if not report_ids:
         return set()
-    reports = list(Report.objects.filter(pk__in=report_ids).values(
-        "pk", "status", "reviewed_at", "created_at", "contributor__email"))
-    held = {r["pk"] for r in reports if r["status"] != ReportStatus.PUBLISHED}
-    hold_since = now - dt.timedelta(minutes=settings.ALERT_NEW_SENDER_HOLD_MINUTES)
-    recent = [r for r in reports if r["pk"] not in held and r["reviewed_at"] is None and r["created_at"] > hold_since]
-    if not recent:
-        return held
-    # A sender is known when an earlier report from the same address is published (anonymous ones never are).
-    addresses = {r["contributor__email"].lower() for r in recent if r["contributor__email"]}
-    first_report: dict[str, dt.datetime] = {}
-    for email, created_at in (Report.objects.published().filter(contributor__email__in=addresses)
-                              .values_list("contributor__email", "created_at")):
-        key = email.lower()
-        first_report[key] = min(created_at, first_report.get(key, created_at))
-    for report in recent:
-        email = (report["contributor__email"] or "").lower()
-        if not email or first_report.get(email, report["created_at"]) >= report["created_at"]:
-            held.add(report["pk"])
-    return held
+    return set(Report.objects.filter(pk__in=report_ids).filter(
+        ~Q(status=ReportStatus.PUBLISHED) | held_first_time(now)).values_list("pk", flat=True))
 
 
 def _hidden_updates(update_ids: set[object]) -> set[int]:
