@@ -406,7 +406,7 @@ def create_update(request: HttpRequest, report_id: str) -> HttpResponse:
     values = checked.values
     try:
         update = update_add(report=report, text=values["text"], fixed=values["fixed"], name=values["name"],
-                            email=values["email"], address=client_address(request),
+                            email=values["email"], address=client_address(request), language=get_language() or "",
                             photos=_uploads(files, alt_texts, lambda n: _(
                                 "Photo %(number)d of an update to “%(title)s”") % {"number": n,
                                                                                    "title": report.title}))

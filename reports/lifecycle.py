@@ -77,11 +77,12 @@ def update_add(
     photos: Sequence[PhotoUpload] = (),
     by_reporter: bool = False,
     address: str = "",
+    language: str = "",
 ) -> ReportUpdate:
     """Add an update to a published report; it may mark the problem fixed or (from the reporter) reopen it.
     Raises ReportError naming the field at fault. `address` is the sender's client address (only its keyed hash
-    is kept). A sender on the ban list (reports.bans) gets the update back stored as spam: it changes nothing on
-    the report and writes no change-log row."""
+    is kept); `language` is the page's, for the emails to the sender. A sender on the ban list (reports.bans)
+    gets the update back stored as spam: it changes nothing on the report and writes no change-log row."""
     text = text.strip()
     if not text:
         raise ReportError("text", "Say what happened: the update's text is required.")
@@ -100,7 +101,8 @@ def update_add(
             effect = UpdateEffect.NONE
         old_state, old_set_by = report.state, report.state_set_by
         update = ReportUpdate.objects.create(
-            report=report, contributor=contributor_for(name=name, email=email), contributor_name=name.strip(),
+            report=report, contributor=contributor_for(name=name, email=email, language=language),
+            contributor_name=name.strip(),
             text=text, by_reporter=by_reporter, effect=effect,
             previous_state=old_state if effect != UpdateEffect.NONE else "",
             status=ReportStatus.PUBLISHED if ban is None else ReportStatus.SPAM, sender_key=key,
@@ -160,8 +162,14 @@ def report_mark_duplicate(*, reports: Sequence[Report], original: Report, modera
                          changes={"state": ReportState.DUPLICATE, "state_set_by": StateSetBy.MODERATOR,
                                   "state_changed_at": timezone.now(), "duplicate_of": original},
                          metadata={"original_id": str(original.pk)})
-        # Reports that pointed at one of these now point at the original itself.
-        Report.objects.filter(duplicate_of__in=[r.pk for r in reports]).update(duplicate_of=original)
+        # Reports that pointed at one of these now point at the original itself, each with a change-log row (the
+        # audit names every report whose original changed).
+        repointed = list(Report.objects.filter(duplicate_of__in=[r.pk for r in reports]).select_related("project"))
+        Report.objects.filter(pk__in=[r.pk for r in repointed]).update(duplicate_of=original)
+        for report in repointed:
+            log_report_change(report, ChangeType.UPDATED, ChangeSource.ADMIN_ACTION,
+                              old={"title": report.title, "duplicate_of": report.duplicate_of_id},
+                              new={"title": report.title, "duplicate_of": original.pk, "action": "mark_duplicate"})
         _recount_affected(original)
     return count
 

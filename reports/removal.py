@@ -57,6 +57,14 @@ def _tombstone(*, moderator: str, reason: str, target_type: str, target_id: int,
                   **extra})
 
 
+def _update_sender(update: ReportUpdate, report: Report) -> int | None:
+    """Who sent the update: its contributor, or for one the reporter wrote from their private link (which has
+    none of its own), the report's."""
+    if update.contributor_id is None and update.by_reporter:
+        return report.contributor_id
+    return update.contributor_id
+
+
 def report_delete(*, report: Report, moderator: str, reason: str) -> None:
     """Delete a report for illegal content, with everything hanging on it (see the module's docstring). Reports
     marked as its duplicates are set back to their first state (one AdminAction and change-log row each), and an
@@ -70,6 +78,12 @@ def report_delete(*, report: Report, moderator: str, reason: str) -> None:
                                *UpdatePhoto.objects.filter(update__report=report)]
         _tombstone(moderator=moderator, reason=reason, target_type="report", target_id=pk,
                    contributor_id=report.contributor_id, created_at=report.created_at)
+        # Its updates go with it: each gets its own tombstone, so the audit names every item that went (and each
+        # update's sender is told, as for an update removed on its own).
+        for update in ReportUpdate.objects.filter(report=report).order_by("pk"):
+            _tombstone(moderator=moderator, reason=reason, target_type="report_update", target_id=update.pk,
+                       contributor_id=_update_sender(update, report), created_at=update.created_at,
+                       report_id=str(pk), with_report=True)
         change_log_scrub(rows=DataChangeLog.objects.for_entity(EntityType.REPORT, pk), keep=KEPT_KEYS)
         # After the scrub, so that this row keeps saying what happened; no title: it is the sender's text.
         log_report_change(report, ChangeType.DELETED, ChangeSource.ADMIN_ACTION, old={}, new={"action": "delete"})
@@ -97,7 +111,8 @@ def update_delete(*, update: ReportUpdate, moderator: str, reason: str) -> None:
         pk = update.pk
         photos: list[Photo] = list(UpdatePhoto.objects.filter(update=update))
         _tombstone(moderator=moderator, reason=reason, target_type="report_update", target_id=pk,
-                   contributor_id=update.contributor_id, created_at=update.created_at, report_id=str(report.pk))
+                   contributor_id=_update_sender(update, report), created_at=update.created_at,
+                   report_id=str(report.pk))
         # The update's rows are filed under its report; the report's title is not the update's text and stays.
         rows = [row for row in DataChangeLog.objects.for_entity(EntityType.REPORT, report.pk)
                 if pk in ((row.new_values or {}).get("update_id"), (row.old_values or {}).get("update_id"))]

@@ -226,7 +226,8 @@ def report_update_create(request: HttpRequest, pk: int) -> HttpResponse:
                                                                                             "title": report.title})
     try:
         update = update_add(report=report, text=data["text"], fixed=data.get("fixed") or None, name=data["name"],
-                            email=data["email"], photos=uploads, address=client_address(request))
+                            email=data["email"], photos=uploads, address=client_address(request),
+                            language=get_language() or "")
     except ReportError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return _render_detail(request, report, form, status=400)

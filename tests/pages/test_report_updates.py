@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from reports.lifecycle import update_add, update_flag
@@ -26,6 +27,18 @@ def test_an_update_from_the_page_is_published_and_marks_the_problem_fixed(client
     assert "Fixed, says a resident, on" in html and "said it is fixed" in html and "Zola" in html
     report.refresh_from_db()
     assert (report.state, report.state_set_by) == (ReportState.FIXED, StateSetBy.RESIDENT)
+
+
+def test_an_update_sender_is_written_to_in_the_language_of_the_page_they_used(client) -> None:
+    report = ReportFactory(report_type=ReportType.ISSUE)
+    client.post("/i18n/setlang/", {"language": "af", "next": "/"})
+    client.post(f"/reports/{report.pk}/updates/", {"text": "Nog steeds stukkend", "name": "Anna",
+                                                   "email": "anna@example.org"})
+    api = Client().post(f"/api/v1/reports/{report.pk}/updates", {"text": "Still broken", "email": "b@example.org"},
+                      content_type="application/json", HTTP_ACCEPT_LANGUAGE="zu")
+    assert api.status_code == 201, api.content
+    assert dict(ReportUpdate.objects.values_list("contributor__email", "contributor__language")) == {
+        "anna@example.org": "af", "b@example.org": "zu"}
 
 
 def test_form_errors_are_shown_beside_the_field_with_a_400(client, png_bytes) -> None:

@@ -23,6 +23,8 @@ import pytest
 
 from changelog.models import AdminAction, DataChangeLog, EntityType
 from reports.affected import affected_add
+from reports.bans import ban_add
+from reports.editing import latest_action_id, report_edit, report_revert_field, update_edit, update_revert_field
 from reports.flags import AUTO_HIDE_FLAGGERS, flag_add
 from reports.lifecycle import (
     report_mark_duplicate,
@@ -33,8 +35,11 @@ from reports.lifecycle import (
     update_publish,
 )
 from reports.models import Report, ReportState, ReportStatus, ReportUpdate
+from reports.redaction import photo_hide, photo_redact, photo_show
+from reports.removal import report_delete, update_delete
 from reports.reporter import questionnaire_answer, report_hide_name, report_request_removal
 from reports.services import (
+    PhotoUpload,
     report_add_note,
     report_flag,
     report_link_project,
@@ -44,20 +49,22 @@ from reports.services import (
     report_submit,
 )
 from tests.factories import ProjectFactory
+from tests.reports.test_photos import photo_bytes
 
 pytestmark = pytest.mark.django_db
 
 Key = tuple[str, int]  # ("report" | "report_update", pk)
-Snapshot = dict[Key, tuple[str, str]]
+Snapshot = dict[Key, tuple[str, str]]  # (status, "state:original")
 
 
 # --- The check -----------------------------------------------------------------------------------------------
 
 
 def snapshot() -> Snapshot:
-    reports = Report.objects.exclude(status=ReportStatus.DRAFT).values_list("pk", "status", "state")
+    # Which report a duplicate points at is part of its state ("duplicate · see the original").
+    reports = Report.objects.exclude(status=ReportStatus.DRAFT).values_list("pk", "status", "state", "duplicate_of")
     updates = ReportUpdate.objects.values_list("pk", "status")
-    return {**{("report", pk): (status, state) for pk, status, state in reports},
+    return {**{("report", pk): (status, f"{state}:{original or ''}") for pk, status, state, original in reports},
             **{("report_update", pk): (status, "") for pk, status in updates}}
 
 
@@ -317,6 +324,91 @@ def a_resident_is_affected_too_by_a_duplicate() -> Iterator[None]:
     report_mark_duplicate(reports=[fresh(duplicate)], original=fresh(original), moderator="mod", reason="same")
     yield
     affected_add(report=fresh(duplicate), session_key="neighbour", address="10.4.0.1")
+
+
+# --- The ban list, edits, photos and removal (issue 15's later slices) ------------------------------------------
+
+
+@step("report_submit", "hidden_on_arrival_record")
+def a_listed_sender_sends_a_report_that_is_stored_hidden() -> Iterator[None]:
+    ban_add(kind="domain", value="spam.example", moderator="mod", reason="adverts")
+    yield
+    submitted(name="Shop", email="sales@spam.example")
+
+
+@step("update_add", "hidden_on_arrival_record")
+def a_listed_sender_adds_an_update_that_is_stored_hidden() -> Iterator[None]:
+    report = submitted()
+    ban_add(kind="address", value="10.9.0.1", moderator="mod", reason="adverts")
+    yield
+    update_add(report=report, text="Fixed, buy my pumps", fixed=True, address="10.9.0.1")
+
+
+def started(item: Report | ReportUpdate) -> int:
+    kind = "report" if isinstance(item, Report) else "report_update"
+    return latest_action_id(target_type=kind, target_id=item.pk)
+
+
+@step("report_edit", "_report_save")
+def a_moderator_edits_a_report_into_news_and_its_state_follows() -> Iterator[None]:
+    report = submitted()
+    yield
+    report_edit(report=fresh(report), moderator="mod", reason="it is news", started=started(report),
+                title="New pipe laid", report_type="progress_update")
+
+
+@step("report_revert_field", "_report_save")
+def a_moderator_puts_a_reports_type_back() -> Iterator[None]:
+    report = submitted()
+    report_edit(report=fresh(report), moderator="mod", reason="news", started=started(report),
+                report_type="progress_update")
+    yield
+    report_revert_field(report=fresh(report), field="report_type", moderator="mod", reason="it was a problem",
+                        started=started(report))
+
+
+@step("update_edit", "update_revert_field")
+def a_moderator_edits_an_update_and_puts_it_back() -> Iterator[None]:
+    update = update_add(report=submitted(), text="Call 082 555 0101")
+    update_edit(update=update, moderator="mod", reason="a phone number", started=started(update), text="Call me")
+    yield
+    update_revert_field(update=ReportUpdate.objects.get(pk=update.pk), field="text", moderator="mod",
+                        reason="the number is the municipality's", started=started(update))
+
+
+def with_photo() -> Report:
+    return submitted(photos=[PhotoUpload(photo_bytes((400, 300)), "leak.jpg")])
+
+
+@step("photo_redact")
+def a_moderator_redacts_a_photo() -> Iterator[None]:
+    report = with_photo()
+    yield
+    photo_redact(photo=report.photos.get(), boxes=[(0, 0, 50, 40)], moderator="mod", reason="a face")
+
+
+@step("photo_hide", "photo_show")
+def a_moderator_hides_a_photo_then_shows_it() -> Iterator[None]:
+    report = with_photo()
+    photo_hide(photo=report.photos.get(), moderator="mod", reason="a number plate")
+    yield
+    photo_show(photo=report.photos.get(), moderator="mod", reason="it was blurred already")
+
+
+@step("report_delete", "report_set_state", "moderate", "_recount_affected")
+def a_moderator_removes_an_original_report_with_duplicates_and_updates() -> Iterator[None]:
+    original, duplicate = submitted(), submitted()
+    update_add(report=original, text="Fixed", fixed=True)
+    report_mark_duplicate(reports=[fresh(duplicate)], original=fresh(original), moderator="mod", reason="same")
+    yield
+    report_delete(report=fresh(original), moderator="mod", reason="illegal content")
+
+
+@step("update_delete", "_undo_effect")
+def a_moderator_removes_an_update_that_said_fixed() -> Iterator[None]:
+    update = update_add(report=submitted(), text="Fixed", fixed=True)
+    yield
+    update_delete(update=ReportUpdate.objects.get(pk=update.pk), moderator="mod", reason="illegal content")
 
 
 # --- The tests -----------------------------------------------------------------------------------------------
