@@ -245,11 +245,14 @@ def report_publish_draft(*, report: Report) -> Report:
 
 
 def drafts_drop(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
-    """Drafts nobody published within a day are deleted, with their photos' rows (files: see ReportPhoto)."""
+    """Drafts nobody published within a day are deleted, with their photos' rows and files (the original, the
+    thumbnail and the share card)."""
     stale = Report.objects.filter(status=ReportStatus.DRAFT, created_at__lt=timezone.now() - older_than)
     photos = list(ReportPhoto.objects.filter(report__in=stale))
     for photo in photos:
-        photo.image.delete(save=False)
+        for stored in (photo.image, photo.thumbnail, photo.card):
+            if stored:
+                stored.delete(save=False)
     deleted, _by_model = stale.delete()
     return deleted
 
