@@ -33,7 +33,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from changelog.models import AdminAction
-from reports.errors import ReportError
+from reports.errors import ReportError, required_reason
 from reports.keys import sender_key
 from reports.models import Ban, BanKind, Report, ReportUpdate
 
@@ -41,11 +41,6 @@ SYSTEM = "system"  # who hides a listed sender's posts in the moderation log
 BAN_VALUE_MAX = 254
 KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
 
-
-def _required_reason(reason: str) -> str:
-    if not reason or not reason.strip():
-        raise ReportError("reason", _("Give a reason: it is recorded with the ban list."))
-    return reason.strip()
 
 
 def ban_value(*, kind: str, value: str) -> str:
@@ -85,7 +80,7 @@ def ban_value(*, kind: str, value: str) -> str:
 def ban_add(*, kind: str, value: str, moderator: str, reason: str, metadata: dict[str, object] | None = None) -> Ban:
     """Put a sender on the ban list with one AdminAction. Raises ReportError for bad input, a missing reason or a
     sender already listed. `metadata` adds details to the AdminAction (such as the report it came from)."""
-    reason = _required_reason(reason)
+    reason = required_reason(reason)
     value = ban_value(kind=kind, value=value)
     if len(value) > BAN_VALUE_MAX:
         raise ReportError("value", _("At most %(max)d characters.") % {"max": BAN_VALUE_MAX})
@@ -101,7 +96,7 @@ def ban_add(*, kind: str, value: str, moderator: str, reason: str, metadata: dic
 
 def ban_remove(*, ban: Ban, moderator: str, reason: str) -> None:
     """Take a sender off the ban list with one AdminAction. What they sent meanwhile stays hidden."""
-    reason = _required_reason(reason)
+    reason = required_reason(reason)
     with transaction.atomic():
         AdminAction.objects.create(admin_name=moderator, target_type="ban", target_id=str(ban.pk), action="unban",
                                    reason=reason, metadata={"kind": ban.kind, "value": ban.value})
@@ -170,7 +165,7 @@ def ban_add_senders(*, items: Sequence[Report | ReportUpdate], kind: str, modera
     moderation action in the admin). Senders listed already are left as they are; an item without what is to
     be listed refuses the whole action (ReportError), so that no sender is silently missed. Returns how many
     items' senders are now listed."""
-    reason = _required_reason(reason)
+    reason = required_reason(reason)
     values: dict[str, Report | ReportUpdate] = {}
     for item in items:
         values.setdefault(_sender_value(item, kind), item)

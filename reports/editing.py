@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
 from changelog.services import change_log_rewrite
+from reports.errors import required_reason
 from reports.lifecycle import LOGGED_TEXT
 from reports.models import Report, ReportState, ReportStatus, ReportType, ReportUpdate, StateSetBy
 from reports.services import ReportError, in_south_africa, log_report_change, public_point
@@ -62,11 +63,6 @@ def _check_started(*, target_type: str, target_id: int, started: int) -> None:
     if latest > started:
         raise ModeratedSince(latest)
 
-
-def _reason(reason: str) -> str:
-    if not reason or not reason.strip():
-        raise ReportError("reason", _("A reason is required for every moderation action."))
-    return reason.strip()
 
 
 def _text(model: type[Report] | type[ReportUpdate], field: str, value: str, *, required: bool) -> str:
@@ -192,7 +188,7 @@ def report_edit(
     """Change the given fields of a report (None: leave it). Only fields whose value changes count; an edit that
     changes nothing is refused. Raises ReportError naming the field at fault, ModeratedSince when someone
     moderated the report after `started`."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     wanted: dict[str, Any] = {}
     if title is not None:
         wanted["title"] = _text(Report, "title", title, required=True)
@@ -221,7 +217,7 @@ def report_edit(
 
 def report_revert_field(*, report: Report, field: str, moderator: str, reason: str, started: int) -> Report:
     """Put one field back to what the sender wrote (its kept original), which is then forgotten."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     with transaction.atomic():
         report = _locked_report(report.pk, started)
         if field not in REPORT_EDITABLE or field not in (report.original_values or {}):
@@ -272,7 +268,7 @@ def _update_save(update: ReportUpdate, changed: dict[str, str], *, action: str, 
 def update_edit(*, update: ReportUpdate, moderator: str, reason: str, started: int, text: str | None = None,
                 contributor_name: str | None = None) -> ReportUpdate:
     """Change an update's text or the name shown with it, as `report_edit` does for reports."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     wanted: dict[str, str] = {}
     if text is not None:
         wanted["text"] = _text(ReportUpdate, "text", text, required=True)
@@ -289,7 +285,7 @@ def update_edit(*, update: ReportUpdate, moderator: str, reason: str, started: i
 def update_revert_field(*, update: ReportUpdate, field: str, moderator: str, reason: str,
                         started: int) -> ReportUpdate:
     """Put one field of an update back to what its sender wrote."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     with transaction.atomic():
         update = _locked_update(update.pk, started)
         if field not in UPDATE_EDITABLE or field not in (update.original_values or {}):

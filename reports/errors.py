@@ -7,6 +7,8 @@ without an import cycle.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 class ReportError(ValueError):
     """Invalid report input; `field` names what to fix."""
@@ -15,3 +17,10 @@ class ReportError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+def required_reason(reason: str) -> str:
+    """The moderator's reason, trimmed; every moderation action is recorded with one."""
+    if not reason or not reason.strip():
+        raise ReportError("reason", _("A reason is required for every moderation action."))
+    return reason.strip()

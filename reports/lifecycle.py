@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from changelog.models import AdminAction, ChangeSource, ChangeType
 from reports.bans import banned_sender, hidden_on_arrival_record
+from reports.errors import required_reason
 from reports.keys import sender_key
 from reports.models import (
     Affected,
@@ -194,8 +195,7 @@ def moderate_updates(*, updates: Sequence[ReportUpdate], moderator: str, action:
                      status: str, reviewed: bool = True, metadata: dict[str, object] | None = None) -> int:
     """Hide or publish updates: one AdminAction each and a change-log row on its report, so live pages,
     feeds and alerts drop (or show again) the update at once."""
-    if not reason or not reason.strip():
-        raise ReportError("reason", "A reason is required for every moderation action.")
+    reason = required_reason(reason)
     now = timezone.now()
     with transaction.atomic():
         for update in updates:
@@ -206,7 +206,7 @@ def moderate_updates(*, updates: Sequence[ReportUpdate], moderator: str, action:
             update.save(update_fields=["status", "reviewed_at"])
             AdminAction.objects.create(
                 admin_name=moderator, target_type="report_update", target_id=str(update.pk), action=action,
-                reason=reason.strip(), metadata={**(metadata or {}), "report_id": str(update.report_id),
+                reason=reason, metadata={**(metadata or {}), "report_id": str(update.report_id),
                                                  "old": {"status": old}},
             )
             report = Report.objects.select_for_update(of=("self",)).select_related("project").get(pk=update.report_id)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from changelog.models import AdminAction, ChangeSource, ChangeType
+from reports.errors import required_reason
 from reports.models import Photo, Report, ReportPhoto, UpdatePhoto
 from reports.photos import ALLOWED_FORMATS, PhotoError, derived_sizes
 from reports.services import ReportError, _save_sizes, log_report_change
@@ -176,18 +177,13 @@ def _record(photo: Photo, *, action: str, moderator: str, reason: str, metadata:
                                                         "action": action})
 
 
-def _reason(reason: str) -> str:
-    if not reason or not reason.strip():
-        raise ReportError("reason", _("A reason is required for every moderation action."))
-    return reason.strip()
-
 
 def photo_redact(*, photo: ReportPhoto | UpdatePhoto, boxes: Sequence[Sequence[object]], moderator: str,
                  reason: str) -> None:
     """Paint `boxes` ((x, y, width, height) in the stored original's pixels) black on the photo, remake its
     thumbnail and share card from the painted image, and delete the unpainted files after commit. One
     AdminAction ("redact_photo", with the boxes) and one change-log row on the report."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     painted, extension, checked = paint_boxes(_read(photo), boxes)
     photo.redacted_at = timezone.now()
     metadata: dict[str, object] = {"boxes": [list(box) for box in checked]}
@@ -198,7 +194,7 @@ def photo_redact(*, photo: ReportPhoto | UpdatePhoto, boxes: Sequence[Sequence[o
 def photo_hide(*, photo: ReportPhoto | UpdatePhoto, moderator: str, reason: str) -> None:
     """Hide the photo from every public output. Its files are written anew under new names and the old ones
     deleted, so URLs already known (shared, cached, crawled) stop serving it; moderators still see it."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     if photo.hidden_at is not None:
         raise ReportError("photo", _("This photo is already hidden."))
     data = _read(photo)
@@ -210,7 +206,7 @@ def photo_hide(*, photo: ReportPhoto | UpdatePhoto, moderator: str, reason: str)
 
 def photo_show(*, photo: ReportPhoto | UpdatePhoto, moderator: str, reason: str) -> None:
     """Show a hidden photo again (under the names it got when hidden, which were never public)."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     if photo.hidden_at is None:
         raise ReportError("photo", _("This photo is not hidden."))
     with transaction.atomic():

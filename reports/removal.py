@@ -20,14 +20,14 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from changelog.models import AdminAction, ChangeSource, ChangeType, DataChangeLog, EntityType
 from changelog.services import change_log_scrub
+from reports.errors import required_reason
 from reports.lifecycle import _recount_affected, _undo_effect, report_set_state
 from reports.models import Photo, Report, ReportPhoto, ReportUpdate, UpdatePhoto
 from reports.redaction import delete_files_after_commit
-from reports.services import ReportError, log_report_change
+from reports.services import log_report_change
 from reports.states import initial_state
 
 # Change-log keys that carry no sender's text (states, ids, what a moderator did): kept when an item is removed.
@@ -37,11 +37,6 @@ KEPT_KEYS = frozenset({"report_type", "status", "state", "state_set_by", "projec
                        "action", "affected_count", "photo_id"})
 DUPLICATE_REASON = "The report it duplicated was removed for illegal content."
 
-
-def _reason(reason: str) -> str:
-    if not reason or not reason.strip():
-        raise ReportError("reason", _("A reason is required for every moderation action."))
-    return reason.strip()
 
 
 def _files(photos: list[Photo]) -> list[str]:
@@ -69,7 +64,7 @@ def report_delete(*, report: Report, moderator: str, reason: str) -> None:
     """Delete a report for illegal content, with everything hanging on it (see the module's docstring). Reports
     marked as its duplicates are set back to their first state (one AdminAction and change-log row each), and an
     original it duplicated is recounted."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     with transaction.atomic():
         report = Report.objects.select_for_update(of=("self",)).select_related("project", "duplicate_of").get(
             pk=report.pk)
@@ -104,7 +99,7 @@ def report_delete(*, report: Report, moderator: str, reason: str) -> None:
 def update_delete(*, update: ReportUpdate, moderator: str, reason: str) -> None:
     """Delete an update for illegal content, with its photos and flags. If it is still what set its report's
     state ("fixed", or reopened), the state goes back to what it was before, as when an update is hidden."""
-    reason = _reason(reason)
+    reason = required_reason(reason)
     with transaction.atomic():
         report = Report.objects.select_for_update(of=("self",)).select_related("project").get(pk=update.report_id)
         update = ReportUpdate.objects.get(pk=update.pk)

@@ -23,7 +23,7 @@ from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
 from changelog.services import change_log_record
 from projects.models import Project
 from reports.bans import banned_sender, hidden_on_arrival_record
-from reports.errors import ReportError
+from reports.errors import ReportError, required_reason
 from reports.keys import sender_key
 from reports.models import Contributor, Flag, Photo, Report, ReportPhoto, ReportStatus, UpdatePhoto
 from reports.photos import (
@@ -269,8 +269,7 @@ def moderate(
 ) -> int:
     """Apply `changes` to each report with one AdminAction and one change-log row each. `reviewed=False` for the
     system's own actions (an automatic hide is not a moderator's review: the report stays in the queue)."""
-    if not reason or not reason.strip():
-        raise ReportError("reason", "A reason is required for every moderation action.")
+    reason = required_reason(reason)
     now = timezone.now()
     with transaction.atomic():
         for report in reports:
@@ -282,7 +281,7 @@ def moderate(
             report.save(update_fields=[*changes, "reviewed_at"])
             AdminAction.objects.create(
                 admin_name=moderator, target_type="report", target_id=str(report.pk), action=action,
-                reason=reason.strip(), metadata={**(metadata or {}), "old": {k: str(v) for k, v in old.items()}},
+                reason=reason, metadata={**(metadata or {}), "old": {k: str(v) for k, v in old.items()}},
             )
             # Internal notes stay in the admin: the change log is public history.
             public = [name for name in changes if name not in PRIVATE_FIELDS]
