@@ -58,13 +58,19 @@ def flag_add(*, report: Report | None = None, update: ReportUpdate | None = None
         raise ReportError("report", "This is not public.")
     try:
         with transaction.atomic():
+            # The item's row is locked before the flag is written, so that flaggers of one item take turns: each
+            # counts the flags of those before it. Without the lock, three flags at once each counted only their
+            # own (uncommitted rows are invisible to the others) and none hid the item.
+            model = Report if report is not None else ReportUpdate
+            status = model._default_manager.select_for_update().values_list("status", flat=True).get(pk=target.pk)
             Flag.objects.create(report=report, update=update, reason=reason, text=text,
                                 browser_key=browser_key(session_key) if session_key else "",
                                 address_key=address_key(address))
             active = Flag.objects.filter(report=report, update=update, cleared_at__isnull=True)
             reasons = Counter(active.values_list("reason", flat=True))
-            hidden = sum(reasons.values()) >= AUTO_HIDE_FLAGGERS
-            if hidden:
+            # A flag that waited on the lock while the one before it hid the item is kept for the moderator.
+            hidden = status != ReportStatus.PUBLISHED or sum(reasons.values()) >= AUTO_HIDE_FLAGGERS
+            if hidden and status == ReportStatus.PUBLISHED:
                 _hide(report=report, update=update, reasons=reasons)
     except IntegrityError as exc:
         raise AlreadyFlagged from exc

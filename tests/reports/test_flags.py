@@ -1,6 +1,9 @@
 """"Report abuse": three distinct flaggers hide a report or an update until a moderator decides."""
 
+import threading
+
 import pytest
+from django.db import connection
 from django.test import Client
 
 from changelog.models import AdminAction, DataChangeLog
@@ -86,3 +89,45 @@ def test_bad_flags_name_the_field() -> None:
     with pytest.raises(ReportError):
         flag_add(report=hidden, reason="spam", session_key="s", address="10.0.0.1")
     assert not Flag.objects.exists()
+
+
+def _flag_at_once(count: int, **target: object) -> list[str]:
+    """`count` distinct residents flag the same item at the same moment, each on its own connection."""
+    barrier = threading.Barrier(count)
+    outcomes: list[str] = []
+
+    def flag(n: int) -> None:
+        barrier.wait()
+        try:
+            result = flag_add(**target, reason="offensive", session_key=f"race-{n}",  # type: ignore[arg-type]
+                              address=f"10.7.0.{n}")
+            outcomes.append("hidden" if result.hidden else "counted")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=flag, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="writers at once need PostgreSQL's row locks")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("at_once", [AUTO_HIDE_FLAGGERS, AUTO_HIDE_FLAGGERS + 1])
+def test_flags_arriving_at_once_hide_the_item_exactly_once(at_once: int) -> None:
+    # Rounds, because one race may by chance run in turn; no project: a transactional test has no municipalities.
+    for _round in range(5):
+        report = ReportFactory(report_type=ReportType.ISSUE, project=None)
+        outcomes = _flag_at_once(at_once, report=report)
+        report.refresh_from_db()
+        hides = AdminAction.objects.filter(target_type="report", target_id=str(report.pk), action="auto_hide")
+        assert report.status == ReportStatus.FLAGGED and hides.count() == 1, outcomes
+        assert len(outcomes) == at_once and Flag.objects.filter(report=report).count() == at_once
+        update = update_add(report=ReportFactory(report_type=ReportType.ISSUE, project=None), text="Cheap pills")
+        _flag_at_once(at_once, update=update)
+        update.refresh_from_db()
+        assert update.status == ReportStatus.FLAGGED
+        assert AdminAction.objects.filter(target_type="report_update", target_id=str(update.pk),
+                                          action="auto_hide").count() == 1
