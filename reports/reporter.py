@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from changelog.models import AdminAction, ChangeSource, ChangeType
+from changelog.models import AdminAction, ChangeSource, ChangeType, EntityType
+from changelog.services import change_log_rewrite
 from reports.models import QuestionnaireAnswer, Report, ReportState, StateSetBy
 from reports.services import ReportError, log_report_change
 from reports.states import can_mark_fixed, can_reopen
@@ -49,12 +50,13 @@ def report_hide_name(*, report: Report) -> Report:
     if not report.contributor_name:
         return report
     with transaction.atomic():
-        old = report.contributor_name
         report.contributor_name = ""
         report.save(update_fields=["contributor_name"])
+        # The name leaves the public history too (the change feed, live replays): its earlier rows are rewritten,
+        # and this row does not repeat it.
+        change_log_rewrite(entity_type=EntityType.REPORT, entity_id=report.pk, values={"contributor_name": ""})
         log_report_change(report, ChangeType.UPDATED, ChangeSource.COMMUNITY_REPORT,
-                          old={"title": report.title, "contributor_name": old},
-                          new={"title": report.title, "contributor_name": ""})
+                          old={"title": report.title}, new={"title": report.title, "contributor_name": ""})
     return report
 
 

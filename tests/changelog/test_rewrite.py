@@ -45,3 +45,16 @@ def test_match_narrows_the_rewrite_to_rows_about_one_update() -> None:
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.new_values["update_text"] == "Still there" and second.new_values["update_text"] == "Still leaking"
+
+
+def test_a_reporter_who_hides_their_name_leaves_it_in_no_public_row() -> None:
+    from reports.lifecycle import update_add
+    from reports.reporter import report_hide_name
+    from reports.services import report_submit
+
+    report = report_submit(title="Burst pipe", description="Water in the street", report_type="issue", lng=18.42,
+                           lat=-33.92, name="Nomvula Dube", email="n@example.org")
+    update_add(report=report, text="Still leaking", by_reporter=True)
+    report_hide_name(report=report)
+    rows = list(DataChangeLog.objects.for_entity(EntityType.REPORT, report.pk))
+    assert len(rows) == 3 and "Nomvula" not in repr([(row.old_values, row.new_values) for row in rows])
