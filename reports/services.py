@@ -94,8 +94,10 @@ def contributor_for(*, name: str, email: str, organisation: str = "", language: 
     page's, for the emails to them."""
     if not (name or email or organisation):
         return None
-    return Contributor.objects.create(name=name.strip(), email=email.strip(), organisation=organisation.strip(),
-                                      language=language or settings.LANGUAGE_CODE)
+    # Emails are kept lower-cased, as the alerts' addresses are: "Thandi@…" and "thandi@…" are one sender to the
+    # first-time hold, the queue and the ban list.
+    return Contributor.objects.create(name=name.strip(), email=email.strip().lower(),
+                                      organisation=organisation.strip(), language=language or settings.LANGUAGE_CODE)
 
 
 @dataclass(frozen=True)

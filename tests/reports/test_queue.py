@@ -94,6 +94,13 @@ def test_a_first_time_senders_report_is_held_within_the_hold_unless_reviewed(set
     assert submit("Second", email="new@example.org").pk not in waiting(Waiting.HELD)
 
 
+def test_a_known_sender_is_known_however_they_write_their_address(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ALERT_NEW_SENDER_HOLD_MINUTES = 60
+    known("Thandi.Dube@Example.org")
+    assert submit(email="Thandi.Dube@Example.org").pk not in waiting(Waiting.HELD)
+    assert submit(email=" thandi.dube@example.ORG ").pk not in waiting(Waiting.HELD)
+
+
 def test_flagged_and_automatically_hidden_updates_wait_until_a_moderator_acts() -> None:
     known()
     report = submit(email="known@example.org")
