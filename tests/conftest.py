@@ -23,6 +23,19 @@ def _isolated_media_and_memory_channels(settings: pytest.FixtureRequest, tmp_pat
     }
 
 
+@pytest.fixture(autouse=True)
+def _media_served_from_this_tests_root(
+    _isolated_media_and_memory_channels: None, settings: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bukaamanzi.urls reads MEDIA_ROOT once, on import, while each test stores its files in its own MEDIA_ROOT
+    (above): without this, MEDIA_URL would serve the first test's files, and an old photo URL could answer 200."""
+    from bukaamanzi import urls
+
+    for pattern in urls.urlpatterns:
+        if getattr(pattern, "default_args", {}).get("document_root") is not None:
+            monkeypatch.setitem(pattern.default_args, "document_root", settings.MEDIA_ROOT)  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[str]:
     """A private redis-server on a unix socket, for tests that need the real channel layer."""

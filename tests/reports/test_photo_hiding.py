@@ -15,7 +15,6 @@ from reports.redaction import photo_hide, photo_show
 from reports.services import PhotoUpload, ReportError, report_submit
 from tests.factories import ProjectFactory
 from tests.reports.test_photos import photo_bytes
-from tests.reports.test_redaction import media_served_from_this_tests_root  # noqa: F401 (an autouse fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -20,17 +20,6 @@ from tests.reports.test_photos import photo_bytes
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media_served_from_this_tests_root(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """bukaamanzi.urls reads MEDIA_ROOT once, on import, while each test stores its files in its own MEDIA_ROOT
-    (tests/conftest.py): without this, MEDIA_URL would serve the first test's files, and an old URL could
-    answer 200 from there."""
-    from bukaamanzi import urls
-
-    for pattern in urls.urlpatterns:
-        if getattr(pattern, "default_args", {}).get("document_root") is not None:
-            monkeypatch.setitem(pattern.default_args, "document_root", settings.MEDIA_ROOT)  # type: ignore[union-attr]
-
 GREY = (200, 180, 160)
 SIZE = (800, 600)
 BOX = (100, 100, 200, 150)  # x 100..299, y 100..249
