@@ -36,6 +36,17 @@ def _media_served_from_this_tests_root(
             monkeypatch.setitem(pattern.default_args, "document_root", settings.MEDIA_ROOT)  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language(settings: pytest.FixtureRequest) -> Iterator[None]:
+    """A request through the test client leaves its language active in the thread (LocaleMiddleware activates it and
+    nothing deactivates it), so a later test's messages would come out in, say, Afrikaans."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)  # type: ignore[attr-defined]
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[str]:
     """A private redis-server on a unix socket, for tests that need the real channel layer."""

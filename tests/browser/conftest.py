@@ -46,12 +46,17 @@ def browser(django_db_setup: None) -> Iterator[object]:
 
 
 @pytest.fixture
-def site(browser, live_server, settings, transactional_db) -> str:
+def site(browser, live_server, settings, transactional_db, monkeypatch) -> str:
     """The live server with the reference municipalities (a transactional test starts from empty tables)."""
+    import leaflet
+
     from municipalities.services import municipality_load_reference
 
     municipality_load_reference()
     settings.MAP_TILE_URL = f"{live_server.url}/static/tiles/{{z}}/{{x}}/{{y}}.png"
+    # The admin's maps are django-leaflet's, which read their tiles once, on import (LEAFLET_CONFIG): point them
+    # at the live server too, or an admin page with a map would fetch tiles from the internet.
+    monkeypatch.setitem(leaflet.app_settings, "TILES", [("local", settings.MAP_TILE_URL, {"attribution": ""})])
     return live_server.url
 
 
