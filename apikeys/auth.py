@@ -49,8 +49,6 @@ def _checked_scope(scope: str) -> str:
 class ApiKeyBearer(HttpBearer):
     """`Authorization: Bearer <key>` for a key with `scope`; `request.auth` is the ApiKey."""
 
-    openapi_name = "ApiKey"
-
     def __init__(self, scope: str) -> None:
         self.scope = _checked_scope(scope)
         super().__init__()

@@ -49,9 +49,10 @@ class SyncToken(HttpBearer):
         return None
 
 
-# The key is tried before the old token: a key's secret starts "bka_", so the two never both match.
+# A staff session first, then an API key; a bearer token that is no key falls through to the old SYNC_API_TOKEN.
 STAFF_ONLY = [StaffSession(), ApiKeyBearer(Scope.SYNC_TRIGGER), SyncToken()]
-# Keys only: staff sessions and the old token are few and trusted, as before.
+# Keys only (their one count covers the trigger and the run pages): staff sessions and the old token are few and
+# trusted, and stay unlimited as before.
 sync_throttle = KeyRateThrottle("sync")
 
 
@@ -147,8 +148,9 @@ def sync_trigger(request: HttpRequest, payload: SyncTriggerIn) -> Status[dict[st
     return Status(202, {"runs": [_run_out(request, run) for run in runs]})
 
 
-@router.get("/sync/runs/{run_id}", auth=STAFF_ONLY, response={200: RunOut, 401: ErrorOut, 404: ErrorOut},
-            summary="One ingestion run: progress and result")
+@router.get("/sync/runs/{run_id}", auth=STAFF_ONLY,
+            response={200: RunOut, 401: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+            summary="One ingestion run: progress and result", throttle=[sync_throttle])
 def sync_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
     run = IngestionRun.objects.filter(pk=run_id).first()
     if run is None:
