@@ -69,7 +69,9 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 429:
-        message = _("Too many requests from your address: wait before trying again (see Retry-After).")
+        # A throttle that names its own limit (apikeys.auth.KeyRateThrottle: the key's) leaves its message here.
+        message = getattr(request, "rate_limit_message", None) or _(
+            "Too many requests from your address: wait before trying again (see Retry-After).")
     else:
         message = str(exc)
     return error_response(request, [(None, message)], exc.status_code)

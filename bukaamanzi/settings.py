@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from bukaamanzi.lib.geo import SOUTH_AFRICA
+from bukaamanzi.lib.ratelimit import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -93,6 +94,7 @@ INSTALLED_APPS = [
     "ingestion",
     "realtime",
     "alerts",
+    "apikeys",
 ]
 
 MIDDLEWARE = [
@@ -360,8 +362,17 @@ INGESTION_STALE_AFTER_SECONDS: int = _setting(  # type: ignore[assignment]
 SCHEDULE_TREASURY_DAILY_AT: str = env("SCHEDULE_TREASURY_DAILY_AT", default="02:00")
 SCHEDULE_DWS_CHECK_MINUTES: int = _setting("SCHEDULE_DWS_CHECK_MINUTES", int, 5)  # type: ignore[assignment]
 SCHEDULE_DWS_FULL_MINUTES: int = _setting("SCHEDULE_DWS_FULL_MINUTES", int, 60)  # type: ignore[assignment]
-# `POST /api/v1/sync/trigger` accepts staff sessions, or `Authorization: Bearer <SYNC_API_TOKEN>` when this is set.
+# `POST /api/v1/sync/trigger` accepts staff sessions, API keys with the `sync:trigger` scope, and (deprecated, for
+# crons set up before API keys) `Authorization: Bearer <SYNC_API_TOKEN>` when this is set.
 SYNC_API_TOKEN: str = env("SYNC_API_TOKEN", default="")
+
+# --- API keys (apikeys/) ----------------------------------------------------------------------------------------
+# A new key's rate limit unless staff set another ("<count>/<s|m|h|d>"), counted per key in the ratelimit cache.
+API_KEY_RATE_LIMIT: str = env("API_KEY_RATE_LIMIT", default="600/h")
+try:
+    parse_rate(API_KEY_RATE_LIMIT)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"Environment variable API_KEY_RATE_LIMIT: {_exc}") from _exc
 
 # --- Email and alerts (alerts/) -------------------------------------------------------------------------------
 # EMAIL_URL in django-environ's form: smtp://user:pass@mail.example:25, smtp+tls://...:587 (STARTTLS),

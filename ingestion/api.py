@@ -1,9 +1,10 @@
 """API endpoints for ingestion: trigger a sync and follow its run (staff only).
 
-Authentication: a staff user's session (with the CSRF token, as for any session POST), or
-`Authorization: Bearer <SYNC_API_TOKEN>` for machines. The token is one environment variable rather than a
-token table: there is one caller (an operator's cron or CI), and rotating it is a deploy-time change. With
-`SYNC_API_TOKEN` unset, only staff sessions are accepted.
+Authentication: a staff user's session (with the CSRF token, as for any session POST), or, for machines,
+`Authorization: Bearer <key>` with an API key of scope `sync:trigger` (issued in the admin, apikeys/). A key's
+requests to the trigger count against its own rate limit. Deprecated, kept so that existing crons keep working:
+`Authorization: Bearer <SYNC_API_TOKEN>` when that setting is set; it has no limit, no owner and no revocation
+short of a deploy, so operators should move to a key and unset it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.security import HttpBearer, SessionAuth
 
+from apikeys.auth import ApiKeyBearer, KeyRateThrottle
+from apikeys.models import ApiKey, Scope
 from bukaamanzi.apitools import ApiError, ErrorOut, not_found
 from ingestion.http import breaker_status
 from ingestion.models import IngestionRun
@@ -37,6 +40,8 @@ class StaffSession(SessionAuth):
 
 
 class SyncToken(HttpBearer):
+    """Deprecated: the one shared SYNC_API_TOKEN (see the module docstring); an API key replaces it."""
+
     def authenticate(self, request: HttpRequest, token: str) -> str | None:
         expected = settings.SYNC_API_TOKEN
         if expected and hmac.compare_digest(token.encode(), expected.encode()):
@@ -44,7 +49,11 @@ class SyncToken(HttpBearer):
         return None
 
 
-STAFF_ONLY = [StaffSession(), SyncToken()]
+# A staff session first, then an API key; a bearer token that is no key falls through to the old SYNC_API_TOKEN.
+STAFF_ONLY = [StaffSession(), ApiKeyBearer(Scope.SYNC_TRIGGER), SyncToken()]
+# Keys only (their one count covers the trigger and the run pages): staff sessions and the old token are few and
+# trusted, and stay unlimited as before.
+sync_throttle = KeyRateThrottle("sync")
 
 
 class SyncTriggerIn(Schema):
@@ -101,6 +110,9 @@ def _run_out(request: HttpRequest, run: IngestionRun) -> dict[str, Any]:
 
 
 def _who(request: HttpRequest) -> str:
+    key = getattr(request, "auth", None)
+    if isinstance(key, ApiKey):
+        return f"api: key {key.prefix} ({key.name})"[:150]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"api: {user.get_username()}"
@@ -108,8 +120,8 @@ def _who(request: HttpRequest) -> str:
 
 
 @router.post(
-    "/sync/trigger", auth=STAFF_ONLY, response={202: TriggerOut, 401: ErrorOut, 422: ErrorOut},
-    summary="Queue a sync of one source or all",
+    "/sync/trigger", auth=STAFF_ONLY, response={202: TriggerOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="Queue a sync of one source or all", throttle=[sync_throttle],
 )
 def sync_trigger(request: HttpRequest, payload: SyncTriggerIn) -> Status[dict[str, Any]]:
     """Queue a run of one source (`municipal_money`, `dws`, ...) or `all`. Answers 202 with the run(s); a run
@@ -136,8 +148,9 @@ def sync_trigger(request: HttpRequest, payload: SyncTriggerIn) -> Status[dict[st
     return Status(202, {"runs": [_run_out(request, run) for run in runs]})
 
 
-@router.get("/sync/runs/{run_id}", auth=STAFF_ONLY, response={200: RunOut, 401: ErrorOut, 404: ErrorOut},
-            summary="One ingestion run: progress and result")
+@router.get("/sync/runs/{run_id}", auth=STAFF_ONLY,
+            response={200: RunOut, 401: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+            summary="One ingestion run: progress and result", throttle=[sync_throttle])
 def sync_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
     run = IngestionRun.objects.filter(pk=run_id).first()
     if run is None:

@@ -1,37 +1,23 @@
 """Rate limits for reports, updates and "affected too", per client address, as django-ninja throttles (the page
 views call the same objects' `allow_request`).
 
-A fixed window counted with the cache's atomic `add` + `incr` (ninja's own SimpleRateThrottle reads, appends and
-writes a list, which lets concurrent requests through). Counts live in the `ratelimit` cache alias: the private
-Redis in production, so both daphne processes share one count. If the cache is unreachable, requests are let
-through and a warning is logged: a resident's report matters more than a perfect limit.
+The counting (a fixed window in the shared `ratelimit` cache, let through with a warning when the cache is
+unreachable) is `bukaamanzi.lib.ratelimit.rate_hit`, shared with the per-key limits of `apikeys`.
 ninja answers a refused request with 429 and a Retry-After header (seconds to the end of the window).
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
 from bukaamanzi.apitools import client_address
+from bukaamanzi.lib.ratelimit import PERIODS, parse_rate, rate_hit
 
-logger = logging.getLogger(__name__)
-
-PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """'10/h' -> (10, 3600)."""
-    count, _, period = rate.partition("/")
-    if not count.isdigit() or period not in PERIODS or int(count) < 1:
-        raise ValueError(f"A rate must look like 10/h (count per s, m, h or d), not {rate!r}")
-    return int(count), PERIODS[period]
+__all__ = ["PERIODS", "ClientRateThrottle", "parse_rate"]
 
 
 class ClientRateThrottle(BaseThrottle):
@@ -44,22 +30,8 @@ class ClientRateThrottle(BaseThrottle):
         self._local = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
-        limit, period = parse_rate(getattr(settings, self.setting))
-        now = time.time()
-        window = int(now // period)
-        key = f"{self.scope}:{client_address(request)}:{period}:{window}"
-        self._local.wait = (window + 1) * period - now
-        cache = caches["ratelimit"]
-        try:
-            cache.add(key, 0, timeout=period + 1)
-            count = cache.incr(key)
-        except ValueError:  # the key expired between add and incr: this is the first request of a new window
-            cache.set(key, 1, timeout=period + 1)
-            count = 1
-        except Exception:  # an unreachable cache must not stop reports (see the module docstring)
-            logger.warning("Rate-limit cache unavailable; %s not limited", self.scope, exc_info=True)
-            return True
-        return count <= limit
+        allowed, self._local.wait = rate_hit(f"{self.scope}:{client_address(request)}", getattr(settings, self.setting))
+        return allowed
 
     def wait(self) -> float | None:
         return max(getattr(self._local, "wait", 1.0), 1.0)

@@ -44,6 +44,7 @@ def test_a_moderator_reaches_the_moderation_pages(moderator_client) -> None:
 @pytest.mark.parametrize("url_name", [
     "admin:auth_user_changelist", "admin:auth_user_add", "admin:auth_group_changelist",
     "admin:django_q_schedule_changelist", "admin:django_q_failure_changelist", "admin:reports_affected_changelist",
+    "admin:apikeys_apikey_changelist", "admin:apikeys_apikey_add",
 ])
 def test_a_moderator_is_refused_user_management_schedules_and_tasks(moderator_client, url_name: str) -> None:
     assert moderator_client.get(reverse(url_name)).status_code == 403

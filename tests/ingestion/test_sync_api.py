@@ -1,11 +1,14 @@
-"""POST /api/v1/sync/trigger and GET /api/v1/sync/runs/{id}: staff only, 202 with the run ids."""
+"""POST /api/v1/sync/trigger and GET /api/v1/sync/runs/{id}: staff, API keys with the sync:trigger scope and the
+deprecated SYNC_API_TOKEN only; 202 with the run ids."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.test import Client
 
+from apikeys.services import api_key_issue, api_key_revoke
 from ingestion.models import IngestionRun, RunStatus
 from projects.models import Project
 from tests.ingestion.pipeline_support import SourceServer, dws_routes, source_server, treasury_routes
@@ -13,6 +16,19 @@ from tests.ingestion.pipeline_support import SourceServer, dws_routes, source_se
 __all__ = ["source_server"]
 pytestmark = pytest.mark.django_db
 TRIGGER = "/api/v1/sync/trigger"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings) -> None:
+    # A private count per test (key ids repeat between tests on SQLite; their counts must not), without Redis.
+    settings.CACHES = {**settings.CACHES, "ratelimit": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sync-api-tests"}}
+    caches["ratelimit"].clear()
+
+
+def _key(scopes: tuple[str, ...] = ("sync:trigger",), rate_limit: str | None = None) -> tuple[object, str]:
+    return api_key_issue(name="Operator cron", owner_email="ops@example.org", scopes=scopes, moderator="root",
+                         reason="Nightly sync from CI", rate_limit=rate_limit)
 
 
 @pytest.fixture
@@ -114,3 +130,46 @@ def test_an_unknown_run_is_a_404():
     response = _staff_client().get("/api/v1/sync/runs/999999")
 
     assert response.status_code == 404 and response.json()["detail"][0]["field"] == "run_id"
+
+
+def test_a_sync_key_triggers_a_run_and_follows_it(sync_tasks, source_server: SourceServer):
+    dws_routes(source_server)
+    key, secret = _key()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    with sync_tasks():
+        response = client.post(TRIGGER, {"source": "dws"}, content_type="application/json")
+
+    assert response.status_code == 202, response.content
+    (run,) = response.json()["runs"]
+    assert run["triggered_by"] == f"api: key {key.prefix} (Operator cron)"  # type: ignore[attr-defined]
+    assert client.get(f"/api/v1/sync/runs/{run['id']}").json()["status"] == RunStatus.SUCCESS
+
+
+def test_a_key_without_the_sync_scope_or_revoked_is_refused():
+    _other, webhook_secret = _key(scopes=("webhooks",))
+    key, secret = _key()
+    api_key_revoke(key=key, moderator="root", reason="Rotated")  # type: ignore[arg-type]
+
+    for token in (webhook_secret, secret):
+        response = Client().post(TRIGGER, {"source": "dws"}, content_type="application/json",
+                                 HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 401
+    assert not IngestionRun.objects.exists()
+
+
+def test_a_key_past_its_limit_gets_429_with_retry_after_while_the_old_token_is_not_limited(settings):
+    settings.SYNC_API_TOKEN = "s3cret-token-for-tests"
+    IngestionRun.objects.create(source="dws", status=RunStatus.RUNNING)  # each trigger is answered "refused"
+    _key_row, secret = _key(rate_limit="1/m")
+
+    def post(token: str):  # type: ignore[no-untyped-def]
+        return Client().post(TRIGGER, {"source": "dws"}, content_type="application/json",
+                             HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    first, second = post(secret), post(secret)
+
+    assert first.status_code == 202
+    assert second.status_code == 429 and 1 <= int(second["Retry-After"]) <= 60
+    assert "1/m" in second.json()["detail"][0]["message"]
+    assert [post("s3cret-token-for-tests").status_code for _ in range(3)] == [202, 202, 202]
