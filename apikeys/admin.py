@@ -128,7 +128,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
         request._api_key_secret = secret  # type: ignore[attr-defined]
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
-        pass  # no relations; the service wrote the row
+        """Nothing to save: api_key_issue wrote the row, and the form was never saved, so the admin's own
+        `form.save_m2m()` here would fail (a key has no many-to-many fields or inlines)."""
 
     def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
         return None  # the AdminAction written by the service is the record

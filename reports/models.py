@@ -258,6 +258,12 @@ class Photo(models.Model):
     def __str__(self) -> str:
         return self.image.name
 
+    @property
+    def stored_names(self) -> list[str]:
+        """The names of every file stored for this photo (the original, the thumbnail, the card): what redaction,
+        hiding and removal replace or delete."""
+        return [name for name in (self.image.name, self.thumbnail.name, self.card.name) if name]
+
     # What a list shows: the thumbnail, or the original where none was made yet.
     @property
     def thumb_url(self) -> str:

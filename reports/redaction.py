@@ -97,10 +97,6 @@ def paint_boxes(data: bytes, boxes: Sequence[Sequence[object]]) -> tuple[bytes, 
     return buffer.getvalue(), ALLOWED_FORMATS[kind], checked
 
 
-def _old_names(photo: Photo) -> list[str]:
-    return [name for name in (photo.image.name, photo.thumbnail.name, photo.card.name) if name]
-
-
 def delete_files_after_commit(storage: Any, names: Sequence[str]) -> None:
     """Delete stored files once the transaction that stopped using them has committed (at once outside one)."""
     names = [name for name in names if name]
@@ -135,18 +131,18 @@ def _switch(photo: Photo, data: bytes, extension: str, *, record: Any) -> None:
     """New files written, the row switched and `record()` run in one transaction, the old files deleted after it
     commits; on any failure the new files are deleted and the row keeps the old ones."""
     storage = photo.image.storage
-    old = _old_names(photo)
+    old = photo.stored_names
     try:
         with transaction.atomic():
             locked = type(photo)._default_manager.select_for_update().get(pk=photo.pk)
-            if _old_names(locked) != old:
+            if locked.stored_names != old:
                 raise ReportError("photo", _("The photo was changed meanwhile: open it again and retry."))
             _store_anew(photo, data, extension)
             photo.save(update_fields=SWITCHED_FIELDS)
             record()
             delete_files_after_commit(storage, old)
     except BaseException:
-        for name in _old_names(photo):
+        for name in photo.stored_names:
             if name not in old:
                 storage.delete(name)
         # The instance goes back to the row as stored, which never changed.

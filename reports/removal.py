@@ -39,10 +39,6 @@ DUPLICATE_REASON = "The report it duplicated was removed for illegal content."
 
 
 
-def _files(photos: list[Photo]) -> list[str]:
-    return [name for photo in photos for name in (photo.image.name, photo.thumbnail.name, photo.card.name) if name]
-
-
 def _tombstone(*, moderator: str, reason: str, target_type: str, target_id: int, contributor_id: int | None,
                created_at: object, **extra: object) -> None:
     AdminAction.objects.create(
@@ -93,7 +89,8 @@ def report_delete(*, report: Report, moderator: str, reason: str) -> None:
             report_set_state(reports=reports, state=state, moderator=moderator, reason=DUPLICATE_REASON)
         if original is not None:
             _recount_affected(Report.objects.select_related("project").get(pk=original.pk))
-        delete_files_after_commit(ReportPhoto.image.field.storage, _files(photos))
+        delete_files_after_commit(ReportPhoto.image.field.storage,
+                                  [name for photo in photos for name in photo.stored_names])
 
 
 def update_delete(*, update: ReportUpdate, moderator: str, reason: str) -> None:
@@ -118,4 +115,5 @@ def update_delete(*, update: ReportUpdate, moderator: str, reason: str) -> None:
             old_values["state"], new_values["state"] = update.state_set_to, report.state
         log_report_change(report, ChangeType.UPDATED, ChangeSource.ADMIN_ACTION, old=old_values, new=new_values)
         update.delete()
-        delete_files_after_commit(UpdatePhoto.image.field.storage, _files(photos))
+        delete_files_after_commit(UpdatePhoto.image.field.storage,
+                                  [name for photo in photos for name in photo.stored_names])

@@ -252,9 +252,8 @@ def drafts_drop(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
     stale = Report.objects.filter(status=ReportStatus.DRAFT, created_at__lt=timezone.now() - older_than)
     photos = list(ReportPhoto.objects.filter(report__in=stale))
     for photo in photos:
-        for stored in (photo.image, photo.thumbnail, photo.card):
-            if stored:
-                stored.delete(save=False)
+        for name in photo.stored_names:
+            photo.image.storage.delete(name)
     deleted, _by_model = stale.delete()
     return deleted
 
