@@ -33,7 +33,7 @@ importlint:
 
 # mypy with django-stubs (config in pyproject.toml); the in-memory channel layer keeps settings import Redis-free.
 typecheck:
-	@echo "==> mypy"; CHANNEL_LAYER=memory .venv/bin/mypy bukaamanzi changelog municipalities projects reports ingestion realtime alerts apikeys
+	@echo "==> mypy"; CHANNEL_LAYER=memory .venv/bin/mypy bukaamanzi changelog municipalities projects reports ingestion realtime alerts apikeys open311 webhooks insights
 
 check-django:
 	@echo "==> manage.py check"; $(MANAGE) check --fail-level WARNING

@@ -14,11 +14,13 @@ from ninja.errors import HttpError, ValidationError
 from alerts.api import router as alerts_router
 from bukaamanzi.apitools import ApiError, error_response
 from ingestion.api import router as ingestion_router
+from insights.api import router as insights_router
 from municipalities.api import router as municipalities_router
 from projects.api import exports_router, map_router
 from projects.api import router as projects_router
 from realtime.api import router as realtime_router
 from reports.api import router as reports_router
+from webhooks.api import router as webhooks_router
 
 api = NinjaAPI(
     title="Buka Amanzi API",
@@ -37,6 +39,8 @@ api.add_router("/reports", reports_router)
 api.add_router("/map", map_router)
 api.add_router("/exports", exports_router)
 api.add_router("/alerts", alerts_router)
+api.add_router("/webhooks", webhooks_router)
+api.add_router("/insights", insights_router)
 api.add_router("", ingestion_router)
 api.add_router("", realtime_router)
 

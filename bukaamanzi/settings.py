@@ -95,6 +95,9 @@ INSTALLED_APPS = [
     "realtime",
     "alerts",
     "apikeys",
+    "open311",
+    "webhooks",
+    "insights",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("municipalities/", include("municipalities.urls")),
     path("reports/", include("reports.urls")),
     path("alerts/", include("alerts.urls")),
+    path("open311/v2/", include("open311.urls")),
+    path("insights/", include("insights.urls")),
     path("", include("realtime.urls")),
     path("", include("projects.urls")),
 ]
