@@ -15,6 +15,7 @@ setup-test:
 # Migrate and load data; every step is idempotent, so a second run changes nothing.
 prepare:
 	@$(MANAGE) migrate --no-input -v 0
+	@$(MANAGE) createcachetable
 	@$(MANAGE) load_municipalities
 	@$(MANAGE) load_demo_data
 	@$(MANAGE) setup_schedules

@@ -338,6 +338,15 @@ CACHES = {
     # Public API bodies keyed by the data version (projects/apicache.py); per process is enough.
     "api": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api",
             "OPTIONS": {"MAX_ENTRIES": 2000}},
+    # Insight figures keyed by the data version (insights/cache.py), shared by every process: Redis with the
+    # channel layer's server, the database otherwise (its table is made by `manage.py createcachetable`).
+    "insights": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "ins",
+         "TIMEOUT": 7 * 86400, "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2}}
+        if CHANNEL_LAYER == "redis"
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "insights_cache",
+              "TIMEOUT": 7 * 86400}
+    ),
 }
 # A bare one-SELECT view under /bench/ for the load test's baseline; never on in production.
 BENCH_VIEWS: bool = _setting("BENCH_VIEWS", bool, False)  # type: ignore[assignment]
