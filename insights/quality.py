@@ -77,8 +77,8 @@ def _grouped_counts(queryset: ProjectQuerySet, grouping: str, now: dt.datetime) 
 
 
 def _named(row: dict[str, Any], grouping: str, now: dt.datetime) -> dict[str, Any]:
-    if grouping == "source":
-        return {"source": row["source"], "name": str(source_info(row["source"]).title), **scored(row, now)}
+    if grouping == "source":  # named after the cache (with_source_names): the title is translated
+        return {"source": row["source"], **scored(row, now)}
     return {"municipality_code": row["municipality__code"], "name": row["municipality__name"],
             "province": row["municipality__province"], **scored(row, now)}
 
@@ -120,8 +120,17 @@ def quality_table(grouping: str, queryset: ProjectQuerySet, filters: dict[str, A
     """
     day = today or timezone.localdate()
     now = measured_at(day)
-    return cached_figure(f"quality_by_{grouping}", lambda: quality_rows(queryset, grouping, now),
-                         {"filters": filters, "day": day.isoformat()}, version=version)
+    table = cached_figure(f"quality_by_{grouping}", lambda: quality_rows(queryset, grouping, now),
+                          {"filters": filters, "day": day.isoformat()}, version=version)
+    return with_source_names(table) if grouping == "source" else table
+
+
+def with_source_names(table: dict[str, Any]) -> dict[str, Any]:
+    """The source table with each source's title in the current language (kept out of the shared cache, whose
+    figures serve every language)."""
+    rows = [{"source": row["source"], "name": str(source_info(row["source"]).title),
+             **{key: value for key, value in row.items() if key != "source"}} for row in table["rows"]]
+    return {**table, "rows": rows}
 
 
 def filtered(form: ProjectFilterForm) -> ProjectQuerySet:

@@ -16,6 +16,7 @@ from django.contrib.gis.geos import Point
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
+from django.utils import translation
 
 from insights.quality import measured_at
 from insights.quality_rules import RULES
@@ -231,3 +232,15 @@ def test_rule_and_part_names_go_through_translation() -> None:
 
     assert all(isinstance(rule.label, Promise) for rule in RULES)
     assert all(isinstance(label, Promise) for label in PART_LABELS.values())
+
+
+def test_source_names_follow_the_language_though_the_figures_are_shared(client: Client,
+                                                                         records: dict[str, Project]) -> None:
+    from bukaamanzi.lib.sources import source_info
+
+    english = client.get("/api/v1/insights/data-quality/sources").json()
+    with translation.override("af"):
+        title = str(source_info("dws").title)
+    afrikaans = client.get("/api/v1/insights/data-quality/sources", HTTP_ACCEPT_LANGUAGE="af").json()
+    assert {row["source"]: row["name"] for row in afrikaans["rows"]}["dws"] == title
+    assert [figures(row) for row in afrikaans["rows"]] == [figures(row) for row in english["rows"]]
