@@ -33,12 +33,12 @@ FILTERS_NOTE = ("Takes the project list's filters (province, municipality_id, st
             "recorded in its change history, one per day), carried forward to 100 %; the range is the slope plus "
             "or minus two standard errors. Needs at least 3 figures over at least 90 days.")
 def project_forecast_endpoint(request: HttpRequest, project_id: str) -> HttpResponse:
-    # Two small queries (the planned end, the progress entries): cheaper than reading the data version for a cache.
+    # Two small queries (planned end and status, progress entries): cheaper than reading the data version to cache.
     pk = parse_uuid(project_id, "project_id")
-    planned = Project.objects.filter(pk=pk).values_list("end_date", flat=True)
-    if not planned:
+    found = Project.objects.filter(pk=pk).values_list("end_date", "status").first()
+    if found is None:
         raise not_found("project_id", _("No project has this id."))
-    return json_response(request, forecast_body(pk, project_forecast(pk, planned[0])))
+    return json_response(request, forecast_body(pk, project_forecast(pk, *found)))
 
 
 def _quality(request: HttpRequest, grouping: str) -> dict[str, Any]:

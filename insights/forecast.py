@@ -41,6 +41,7 @@ class Outcome(StrEnum):
     TOO_LITTLE_HISTORY = "too_little_history"
     STALLED = "stalled"
     COMPLETE = "complete"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,17 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from bukaamanzi.lib.status import Status
 from changelog.models import DataChangeLog, EntityType
-from insights.forecast import MIN_POINTS, MIN_SPAN_DAYS, Forecast, Outcome, ProgressPoint, forecast_completion
+from insights.forecast import (
+    MIN_POINTS,
+    MIN_SPAN_DAYS,
+    Forecast,
+    Outcome,
+    ProgressPoint,
+    forecast_completion,
+    points_by_day,
+)
 
 PROGRESS_FIELD = "progress_percentage"
 
@@ -50,7 +59,14 @@ def _percent(value: object) -> float | None:
     return float(number)
 
 
-def project_forecast(project_id: uuid.UUID | str, planned_end: dt.date | None) -> Forecast:
+def project_forecast(project_id: uuid.UUID | str, planned_end: dt.date | None, status: str = "") -> Forecast:
+    """The forecast from the project's history; a project the source calls completed or cancelled gets none (its
+    progress figure may never have reached 100 %, and no line should say when it will)."""
+    if status in (Status.COMPLETED, Status.CANCELLED):
+        points = points_by_day(progress_points(project_id))
+        span = (points[-1].day - points[0].day).days if points else 0
+        outcome = Outcome.COMPLETE if status == Status.COMPLETED else Outcome.CANCELLED
+        return Forecast(outcome, points=len(points), span_days=span, planned_end=planned_end)
     return forecast_completion(progress_points(project_id), planned_end=planned_end)
 
 
@@ -86,7 +102,9 @@ def lateness_text(forecast: Forecast) -> str:
 def summary_text(forecast: Forecast) -> str:
     """One sentence for the page and the API."""
     if forecast.outcome == Outcome.COMPLETE:
-        return _("The source reports this project 100 % complete.")
+        return _("The source reports this project complete.")
+    if forecast.outcome == Outcome.CANCELLED:
+        return _("The source reports this project cancelled: no forecast.")
     if forecast.outcome == Outcome.TOO_LITTLE_HISTORY:
         return _("Not enough history to forecast.")
     if forecast.outcome == Outcome.STALLED:

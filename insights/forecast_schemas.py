@@ -9,8 +9,9 @@ from ninja import Field, Schema
 
 class ForecastOut(Schema):
     project_id: str
-    outcome: str = Field(description="forecast, too_little_history (fewer than 3 progress figures or under 90 days "
-                                     "between the first and last), stalled (no progress, no forecast) or complete.")
+    outcome: str = Field(description="forecast, too_little_history (fewer than 3 progress figures or under 90 "
+                                     "days between the first and last), stalled (no progress, no forecast), "
+                                     "complete (100 % or completed at the source) or cancelled.")
     points: int = Field(description="Progress figures used (one per day).")
     span_days: int = Field(description="Days from the first progress figure to the last.")
     slope_per_month: float | None = Field(description="Fitted pace, percentage points a month.")

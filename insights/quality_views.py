@@ -40,6 +40,9 @@ def data_quality(request: HttpRequest) -> HttpResponse:
         projects, params, version = filtered(form), filter_params(request.GET, form), data_version()
         context["by_source"] = quality_table("source", projects, params, version=version)
         context["by_municipality"] = quality_table("municipality", projects, params, version=version)
+        total = context["by_source"]["total"]
+        if total is not None:
+            context["rule_counts"] = [(rule, total["failures"][rule.key]) for rule in RULES]
     else:
         status = 400
     return render(request, "insights/quality.html", context, status=status)

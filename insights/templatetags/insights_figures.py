@@ -24,7 +24,7 @@ register = template.Library()
 @register.inclusion_tag("projects/_forecast.html")
 def project_forecast_section(project: Project) -> dict[str, Any]:
     """The project page's forecast section: one query (the project's progress entries in the change log)."""
-    forecast = project_forecast(project.pk, project.end_date)
+    forecast = project_forecast(project.pk, project.end_date, project.status)
     return {"project": project, "forecast": forecast, "is_forecast": forecast.outcome == Outcome.FORECAST,
             "summary": summary_text(forecast), "lateness": lateness_text(forecast), "method": method_text()}
 

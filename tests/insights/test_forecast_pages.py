@@ -125,3 +125,14 @@ def test_forecast_words_go_through_translation(late_project: Project, monkeypatc
         assert summary.startswith("«Likely complete around") and "«likely about %(months)d months late»" not in summary
         assert "«likely about 7 months late»" in summary
         assert forecast_project.method_text().startswith("«Each time")
+
+
+def test_completed_or_cancelled_project_gets_no_forecast(client, monkeypatch) -> None:
+    for days, progress in ((0, "0"), (90, "25"), (180, "50")):
+        project = fetch(monkeypatch, days, progress, external_id="MM-4")
+    Project.objects.filter(pk=project.pk).update(status=Status.CANCELLED)
+    body = client.get(f"/api/v1/insights/projects/{project.pk}/forecast").json()
+    assert (body["outcome"], body["completion"], body["points"]) == ("cancelled", None, 3)
+    Project.objects.filter(pk=project.pk).update(status=Status.COMPLETED)
+    html = client.get(f"/projects/{project.pk}/").content.decode()
+    assert "The source reports this project complete." in html and "months late" not in html

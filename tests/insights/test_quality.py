@@ -165,6 +165,7 @@ def test_public_page_shows_scores_parts_and_weights(client: Client, records: dic
     assert "confirmed in the last 30 days" in html
     assert "<strong>60</strong>" in html and "<strong>76</strong>" in html and "<strong>70</strong>" in html
     assert "66.7%" in html and "33.3%" in html
+    assert '<th scope="row">Not confirmed by the source in the last 30 days</th><td>2</td>' in html
     assert "Records that fail each rule" not in html  # staff only
     assert "/api/v1/insights/data-quality/sources.csv" in html
 
