@@ -99,8 +99,8 @@ def lateness_text(forecast: Forecast) -> str:
                     -months) % {"months": -months}
 
 
-def summary_text(forecast: Forecast) -> str:
-    """One sentence for the page and the API."""
+def outcome_text(forecast: Forecast) -> str:
+    """The forecast (or why there is none) in one sentence, without the comparison with the planned end."""
     if forecast.outcome == Outcome.COMPLETE:
         return _("The source reports this project complete.")
     if forecast.outcome == Outcome.CANCELLED:
@@ -111,17 +111,28 @@ def summary_text(forecast: Forecast) -> str:
         return _("No progress, no forecast: the progress figures have not gone up.")
     assert forecast.completion is not None and forecast.earliest is not None
     if forecast.latest is None:
-        text = _("Likely complete around %(date)s, not before %(earliest)s; at the slowest pace that fits the "
+        return _("Likely complete around %(date)s, not before %(earliest)s; at the slowest pace that fits the "
                  "figures it would not finish.") % {"date": _day(forecast.completion),
                                                     "earliest": _day(forecast.earliest)}
-    else:
-        text = _("Likely complete around %(date)s (between %(earliest)s and %(latest)s).") % {
-            "date": _day(forecast.completion), "earliest": _day(forecast.earliest), "latest": _day(forecast.latest)}
+    if forecast.earliest == forecast.latest:  # the figures lie on a straight line: no spread to show
+        return _("Likely complete around %(date)s.") % {"date": _day(forecast.completion)}
+    return _("Likely complete around %(date)s (between %(earliest)s and %(latest)s).") % {
+        "date": _day(forecast.completion), "earliest": _day(forecast.earliest), "latest": _day(forecast.latest)}
+
+
+def comparison_text(forecast: Forecast) -> str:
+    """"Against the planned end date of 5 June 2025: likely about 7 months late.", or "" without a forecast or a
+    planned end date."""
     late = lateness_text(forecast)
-    if late and forecast.planned_end is not None:
-        text += " " + _("Against the planned end date of %(planned)s: %(late)s.") % {
-            "planned": _day(forecast.planned_end), "late": late}
-    return text
+    if not late or forecast.planned_end is None:
+        return ""
+    return _("Against the planned end date of %(planned)s: %(late)s.") % {"planned": _day(forecast.planned_end),
+                                                                          "late": late}
+
+
+def summary_text(forecast: Forecast) -> str:
+    """The forecast and its comparison with the planned end, for the API."""
+    return " ".join(text for text in (outcome_text(forecast), comparison_text(forecast)) if text)
 
 
 def forecast_body(project_id: uuid.UUID | str, forecast: Forecast) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from django import template
 from django.utils import timezone
 
 from insights.cache import cached_figure
-from insights.forecast import Outcome
-from insights.forecast_project import lateness_text, method_text, project_forecast, summary_text
+from insights.forecast_project import comparison_text, method_text, outcome_text, project_forecast
 from insights.quality import measured_at, quality_total, real_projects
 from municipalities.models import Municipality
 from projects.models import Project
@@ -25,8 +24,8 @@ register = template.Library()
 def project_forecast_section(project: Project) -> dict[str, Any]:
     """The project page's forecast section: one query (the project's progress entries in the change log)."""
     forecast = project_forecast(project.pk, project.end_date, project.status)
-    return {"project": project, "forecast": forecast, "is_forecast": forecast.outcome == Outcome.FORECAST,
-            "summary": summary_text(forecast), "lateness": lateness_text(forecast), "method": method_text()}
+    return {"project": project, "forecast": forecast, "outcome": outcome_text(forecast),
+            "comparison": comparison_text(forecast), "method": method_text()}
 
 
 @register.inclusion_tag("insights/quality_summary.html")
