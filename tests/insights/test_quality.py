@@ -203,6 +203,14 @@ def test_staff_see_counts_per_rule_and_the_failing_records_with_admin_links(
     assert str(records["A"].pk) not in html and str(records["E"].pk) not in html  # passes; demo
 
 
+def test_staff_reach_each_rows_failing_records_from_the_public_page(staff_client: Client,
+                                                                    records: dict[str, Project]) -> None:
+    html = staff_client.get("/insights/data-quality/").content.decode()
+    assert "/insights/data-quality/records/?source=dws" in html
+    assert "/insights/data-quality/records/?municipality=ETH" in html
+    assert "Records that fail each rule, with links to correct them" in html
+
+
 def test_staff_list_narrows_by_source_and_municipality(staff_client: Client, records: dict[str, Project]) -> None:
     html = staff_client.get("/insights/data-quality/records/?rule=not_confirmed&municipality=ETH").content.decode()
     assert "1 record fails this rule." in html and str(records["C"].pk) in html
