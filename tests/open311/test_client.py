@@ -1,6 +1,7 @@
 """A real Open311 client from PyPI (georeport) against the site served by daphne in its own process, on a
-SpatiaLite file of its own: list services, read a service's definition, post a request with an API key, read it
-back by token and then by id, and filter by date and status, in JSON and in XML.
+database of its own (SpatiaLite, or PostGIS when the run uses it): list services, read a service's definition,
+post a request with an API key, read it back by token and then by id, and filter by date and status, in JSON and
+in XML.
 
 georeport reads only (it has no POST), so posting goes through `requests`, the HTTP library georeport itself
 uses, with the form fields the specification names.
@@ -9,8 +10,14 @@ uses, with the form fields the specification names.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import environ
+import psycopg
 import pytest
 import requests
 from defusedxml import ElementTree
@@ -21,11 +28,42 @@ from tests.realtime.test_end_to_end import PYTHON, Site, free_port, http_ok, wai
 pytestmark = pytest.mark.e2e
 
 
+@contextmanager
+def site_database(directory: Path) -> Iterator[str]:
+    """The served site's own database, on the kind the run uses: a SpatiaLite file, or with a PostGIS
+    DATABASE_URL a fresh database on the same server (dropped after)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgis"):
+        yield f"spatialite:///{directory / 'site.sqlite3'}"
+        return
+    config = environ.Env.db_url_config(url)
+    name = f"open311_e2e_{os.getpid()}"
+    server = {"host": config["HOST"] or config.get("OPTIONS", {}).get("host"), "port": config["PORT"] or None,
+              "user": config["USER"] or None, "password": config["PASSWORD"] or None}
+
+    def admin(statement: str) -> None:
+        with psycopg.connect(dbname="postgres", autocommit=True, **server) as connection:
+            connection.execute(statement)
+
+    admin(f"DROP DATABASE IF EXISTS {name}")
+    admin(f"CREATE DATABASE {name}")
+    try:
+        yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    finally:
+        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    # One process, so the in-memory channel layer serves; no Redis is needed to answer HTTP.
-    site = Site.in_directory(tmp_path_factory.mktemp("open311"), free_port(), CHANNEL_LAYER="memory",
-                             ALERT_NEW_SENDER_HOLD_MINUTES="60")
+    directory = tmp_path_factory.mktemp("open311")
+    with site_database(directory) as database_url:
+        # One process, so the in-memory channel layer serves; no Redis is needed to answer HTTP.
+        site = Site.in_directory(directory, free_port(), CHANNEL_LAYER="memory", DATABASE_URL=database_url,
+                                 ALERT_NEW_SENDER_HOLD_MINUTES="60")
+        yield from _served(site)
+
+
+def _served(site: Site) -> Iterator[Site]:
     site.manage("migrate", "--no-input", "-v", "0")
     site.start("daphne", PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(site.port), "bukaamanzi.asgi:application")
     try:
