@@ -194,3 +194,18 @@ def test_an_address_with_a_known_town_places_the_report_there(client: Client, po
     report = Report.objects.get(pk=int(as_data(response, fmt)[0]["service_request_id"]))
     assert report.address == "12 Dorp Street, Stellenbosch"
     assert report.location.y == pytest.approx(-33.93, abs=0.05) and report.location.x == pytest.approx(18.86, abs=0.05)
+
+
+def test_an_anonymous_sender_is_held_like_a_first_time_one(post: Post, settings: pytest.FixtureRequest) -> None:
+    settings.ALERT_NEW_SENDER_HOLD_MINUTES = 60
+    posted = post(email=None, first_name=None, last_name=None).json()[0]
+    assert set(posted) == {"token", "service_notice", "account_id"}
+
+
+def test_staff_see_which_key_sent_a_request_and_its_media_url(admin_client: Client, post: Post) -> None:
+    request_id = post(media_url="https://example.org/leak.jpg").json()[0]["service_request_id"]
+    record = Report.objects.get(pk=int(request_id)).open311
+    assert record.api_key is not None and record.api_key.name == "Ward 12 app"
+    page = admin_client.get(f"/admin/open311/open311request/{record.pk}/change/")
+    assert page.status_code == 200 and "https://example.org/leak.jpg" in page.content.decode()
+    assert admin_client.get("/admin/open311/open311request/add/").status_code == 403
