@@ -20,6 +20,7 @@ from bukaamanzi.apitools import dumps
 from open311.errors import Open311Error
 
 CONTENT_TYPES = {"json": "application/json", "xml": "text/xml; charset=utf-8"}
+XML_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
 # A list's element name -> its items' element name.
 ITEMS = {
     "services": "service", "service_requests": "request", "attributes": "attribute", "values": "value",
@@ -51,7 +52,9 @@ def to_xml(root: str, data: Any) -> bytes:
     """`data` under a `root` element: a list's items named by ITEMS[root], a dict's keys as elements."""
     element = ET.Element(root)
     _fill(element, data)
-    return ET.tostring(element, encoding="utf-8", xml_declaration=True)
+    # Written as text and encoded once: with encoding="utf-8", ElementTree sends every piece through an encoder,
+    # which took half the time of a 1,000-request list (bench/open311/read.py).
+    return XML_DECLARATION + ET.tostring(element, encoding="unicode").encode()
 
 
 def render(data: Any, fmt: str, *, root: str, status: int = 200, cache: bool = False) -> HttpResponse:

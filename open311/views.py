@@ -23,6 +23,7 @@ from apikeys.auth import RATE_LIMIT_MESSAGE, KeyRateThrottle, api_key_from_reque
 from apikeys.models import Scope
 from apikeys.services import api_key_check
 from bukaamanzi.apitools import client_address
+from bukaamanzi.lib.spatial import X, Y
 from open311 import mapping
 from open311.errors import Open311Error
 from open311.formats import CONTENT_TYPES, error_of, error_response, render
@@ -43,7 +44,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 FIELD_NAMES = {"location": "lat/long", "photos": "media", "title": "attribute[title]", "address": "address_string",
                "project": "attribute[project]"}
 ROW_FIELDS = ("id", "report_type", "state", "state_set_by", "duplicate_of_id", "title", "description", "address",
-              "public_location", "created_at", "state_changed_at", "moderated_at", "project__municipality__name")
+              "created_at", "state_changed_at", "moderated_at", "project__municipality__name")
 
 
 def open311_view(*methods: str) -> Callable[[View], View]:
@@ -113,25 +114,29 @@ def service_definition(request: HttpRequest, service_code: str, fmt: str) -> Htt
 def _photo_urls(request: HttpRequest, report_ids: Iterable[int]) -> dict[int, str]:
     """Each report's first public photo, as an absolute URL, in one query."""
     storage = ReportPhoto.image.field.storage
+    site = request.build_absolute_uri("/").rstrip("/")  # once: per photo it cost a tenth of a 1,000-request list
     urls: dict[int, str] = {}
     for report_id, image in ReportPhoto.objects.public().filter(report_id__in=list(report_ids)).order_by(
             "report_id", "pk").values_list("report_id", "image"):
-        urls.setdefault(report_id, request.build_absolute_uri(storage.url(image)))
+        if report_id not in urls:
+            url = storage.url(image)
+            urls[report_id] = url if "://" in url else site + url  # MEDIA_URL may be a CDN's absolute URL
     return urls
 
 
 def _items(request: HttpRequest, reports: QuerySet[Report]) -> list[dict[str, Any]]:
-    rows = list(reports.values(*ROW_FIELDS))
+    # The public point's coordinates from the database: building a GEOS point per row cost more than the query.
+    rows = list(reports.annotate(lng=X("public_location"), lat=Y("public_location")).values(*ROW_FIELDS, "lng", "lat"))
     photos = _photo_urls(request, (row["id"] for row in rows))
-    return [mapping.request_item(mapping.RequestRow(
+    return mapping.request_items(mapping.RequestRow(
         id=row["id"], report_type=row["report_type"], state=row["state"], state_set_by=row["state_set_by"],
         duplicate_of_id=row["duplicate_of_id"], title=row["title"], description=row["description"],
-        address=row["address"], lng=row["public_location"].x, lat=row["public_location"].y,
+        address=row["address"], lng=row["lng"], lat=row["lat"],
         created_at=row["created_at"],
         updated_at=max(moment for moment in (row["created_at"], row["state_changed_at"], row["moderated_at"])
                        if moment is not None),
         agency=row["project__municipality__name"] or "", media_url=photos.get(row["id"]),
-    )) for row in rows]
+    ) for row in rows)
 
 
 @open311_view("GET", "POST")

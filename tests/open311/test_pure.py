@@ -9,7 +9,7 @@ from defusedxml import ElementTree
 
 from open311.errors import Open311Error
 from open311.formats import to_xml
-from open311.mapping import open311_status, status_notes, title_from, w3c
+from open311.mapping import RequestRow, open311_status, request_items, status_notes, title_from
 from open311.parsers import parse_filters, parse_request_id, parse_submission
 from reports.models import ReportState
 
@@ -38,7 +38,14 @@ def test_a_title_is_the_first_line_cut_at_a_word() -> None:
 
 
 def test_times_are_south_african_to_the_second() -> None:
-    assert w3c(dt.datetime(2026, 12, 7, 10, 0, 5, 123, tzinfo=dt.UTC)) == "2026-12-07T12:00:05+02:00"
+    sent = dt.datetime(2026, 12, 7, 10, 0, 5, 123, tzinfo=dt.UTC)
+    row = RequestRow(id=1, report_type="issue", state="open", state_set_by="", duplicate_of_id=None, title="Leak",
+                     description="Leak", address="", lng=18.4, lat=-33.9, created_at=sent,
+                     updated_at=sent + dt.timedelta(days=1), agency="", media_url=None)
+    item = request_items([row])[0]
+    assert (item["requested_datetime"], item["updated_datetime"]) == ("2026-12-07T12:00:05+02:00",
+                                                                      "2026-12-08T12:00:05+02:00")
+    assert (item["description"], item["expected_datetime"], item["media_url"]) == ("Leak", None, "")
 
 
 @pytest.mark.parametrize(("text", "number"), [("12", 12), (" 7 ", 7), ("0", None), ("-1", None), ("1e3", None),
