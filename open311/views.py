@@ -33,7 +33,6 @@ from open311.services import open311_request_submit, request_public_id
 from reports.errors import ReportError
 from reports.models import Report, ReportPhoto
 from reports.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
-from reports.ratelimit import report_throttle
 from reports.services import PhotoUpload
 from reports.states import UNRESOLVED
 
@@ -232,9 +231,9 @@ def _post(request: HttpRequest, fmt: str) -> HttpResponse:
     if key is None:
         raise Open311Error(403, _("api_key: not accepted: unknown, revoked, or not allowed to post requests."))
     request.auth = key  # type: ignore[attr-defined]  # what KeyRateThrottle counts against
+    # A key raises its owner's limit (issue 16): an app posting for many residents from one server is limited by
+    # its key's rate, not by the page's per-address REPORT_RATE_LIMIT. Bans, cleaning and moderation still apply.
     _throttled(request, key_throttle, _("Too many requests with this API key."))
-    # The page's limit too: one sender address may send as many reports as from the form, and no more.
-    _throttled(request, report_throttle, _("Too many reports from this address: wait before sending more."))
     submission = parse_submission(data)
     photos = _photos(request)
     try:

@@ -19,6 +19,7 @@ MODERATOR_PERMISSIONS = {
     "reports.view_reportupdate", "reports.change_reportupdate", "reports.view_updatephoto",
     "reports.view_flag",  # 0012: residents' flags
     "reports.view_ban", "reports.add_ban", "reports.change_ban",  # 0014: the ban list (removal needs "change")
+    "open311.view_open311request",  # open311/0002: which key posted a report
 }
 
 
