@@ -446,7 +446,7 @@ except ValueError as _exc:
 if METRICS_ENABLED and not (METRICS_TOKEN or METRICS_ALLOW):
     raise ImproperlyConfigured("METRICS_ENABLED needs METRICS_TOKEN or METRICS_ALLOW (or both) to protect /metrics.")
 # LOG_FORMAT: `plain` (readable lines, the default) or `json` (one object a line, with the request id).
-LOG_FORMAT: str = env("LOG_FORMAT", default="plain")
+LOG_FORMAT: str = env("LOG_FORMAT", default="") or "plain"
 if LOG_FORMAT not in LOG_FORMATS:
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", default="INFO"))

@@ -39,17 +39,17 @@ class ObservabilityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         request_id = parse_request_id(request.META.get(META_KEY)) or new_request_id()
-        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
-        try:
-            if not self.metrics:
-                response = self.get_response(request)
-            else:
-                started = time.perf_counter()
-                response = self.get_response(request)
-                route = route_name(request)
-                http_request_seconds.labels(route, request.method or "").observe(time.perf_counter() - started)
-                http_responses.labels(route, str(response.status_code)).inc()
-        finally:
-            structlog.contextvars.reset_contextvars(**tokens)
+        # Bound, and left bound until the next request on this thread overwrites it: Django logs a 4xx/5xx
+        # response that was returned (not raised) after the last middleware has finished, and that line must
+        # carry the id too. Under ASGI each request has its own context anyway.
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        if not self.metrics:
+            response = self.get_response(request)
+        else:
+            started = time.perf_counter()
+            response = self.get_response(request)
+            route = route_name(request)
+            http_request_seconds.labels(route, request.method or "").observe(time.perf_counter() - started)
+            http_responses.labels(route, str(response.status_code)).inc()
         response[HEADER] = request_id
         return response

@@ -8,6 +8,7 @@ queued it (alerts, ingestion, realtime): no wrapper for each `async_task` call. 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from contextvars import Token
 from typing import Any
@@ -17,6 +18,7 @@ from django_q.signals import post_execute_in_worker, pre_enqueue, pre_execute
 
 from bukaamanzi.observability.requestid import current_request_id
 
+logger = logging.getLogger(__name__)
 TASK_KEY = "request_id"  # in django-q2's task package, beside its own keys
 # Task id -> what to reset after it: the package itself is pickled, and context tokens are not picklable.
 _bound: dict[str, Mapping[str, Token[Any]]] = {}
@@ -33,6 +35,9 @@ def bind_task_context(sender: object, task: dict[str, Any], **kwargs: object) ->
     if task.get(TASK_KEY):
         context["request_id"] = task[TASK_KEY]
     _bound[str(task.get("id"))] = structlog.contextvars.bind_contextvars(**context)
+    if "request_id" in context:
+        # The line that ties django-q2's task id to the request, in plain logs too.
+        logger.info("Task %s (%s) runs for request %s", task.get("name"), task.get("id"), context["request_id"])
 
 
 def unbind_task_context(sender: object, task: dict[str, Any], **kwargs: object) -> None:
