@@ -44,7 +44,8 @@ def test_every_process_of_make_run_adds_up_in_one_scrape(tmp_path: Path) -> None
         wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/about/"), "the page process did not answer", 60)
         wait_until(lambda: http_ok(f"http://127.0.0.1:{ws_port}/about/"), "the socket process did not answer", 60)
         assert not (metrics_dir / "counter_999999.db").exists()
-        before = value(parse(scrape(port)), "bukaamanzi_http_responses_total", route="about", status="200") or 0
+        about = {"route": "projects:about", "status": "200"}
+        before = value(parse(scrape(port)), "bukaamanzi_http_responses_total", **about) or 0
         for _ in range(20):  # a new connection each: granian's two workers share them
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/about/", timeout=10) as response:
                 assert response.status == 200
@@ -66,8 +67,9 @@ def test_every_process_of_make_run_adds_up_in_one_scrape(tmp_path: Path) -> None
         output = serve.communicate(timeout=30)[0].decode()
         site.stop_all()
 
-    totals = {value(s, "bukaamanzi_http_responses_total", route="about", status="200") for s in scrapes}
-    assert totals == {before + 20}, totals
+    totals = {value(s, "bukaamanzi_http_responses_total", **about) for s in scrapes}
+    assert totals == {before + 20}, (totals, sorted({x.labels["route"] for x in scrapes[0].get(
+        "bukaamanzi_http_responses_total", [])}))
     assert sum(s.value for s in with_socket["bukaamanzi_websockets_open"]) == 1
     assert sum(s.value for s in scrapes[-1]["bukaamanzi_websockets_open"]) == 0
     workers = {s.labels["pid"] for s in with_socket["bukaamanzi_websockets_open"]}
