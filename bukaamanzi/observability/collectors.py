@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric, SummaryMetricFamily
@@ -132,7 +132,10 @@ class DatabaseCollector:
                                labels=["section"])
         for name, section in SECTIONS.items():
             try:
-                metrics = list(section())
+                # A savepoint when inside a transaction: on PostgreSQL a failed query would otherwise spoil the
+                # sections after it.
+                with transaction.atomic():
+                    metrics = list(section())
             except DatabaseError:
                 logger.warning("Metrics section %s could not be read", name, exc_info=True)
                 up.add_metric([name], 0)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -180,3 +181,21 @@ def instruments_text() -> str:
     from prometheus_client import REGISTRY, generate_latest
 
     return generate_latest(REGISTRY).decode()
+
+
+def test_a_section_whose_query_fails_is_marked_down_and_the_rest_is_still_served(scrape: Scrape) -> None:
+    def webhooks_not_migrated() -> QueueStats:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM webhooks_table_never_made")
+        raise AssertionError("the query above fails")
+
+    register_queue("webhook", webhooks_not_migrated)
+    try:
+        samples = scrape()
+    finally:
+        instruments._queues.pop("webhook")
+
+    assert value(samples, "bukaamanzi_metrics_section_up", section="queues") == 0
+    assert value(samples, "bukaamanzi_queue_waiting", queue="email") is None
+    assert value(samples, "bukaamanzi_metrics_section_up", section="breakers") == 1
+    assert value(samples, "bukaamanzi_source_circuit_state", source="dws", state="closed") == 1
