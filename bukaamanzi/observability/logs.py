@@ -33,7 +33,9 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
                 "foreign_pre_chain": _PRE_CHAIN,
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.dict_tracebacks,
+                    # Tracebacks as data, without each frame's local variables (passwords, tokens, personal data).
+                    structlog.processors.ExceptionRenderer(
+                        structlog.tracebacks.ExceptionDictTransformer(show_locals=False)),
                     structlog.processors.JSONRenderer(),
                 ],
             },

@@ -127,3 +127,17 @@ def test_log_format_json_writes_one_object_a_line_and_plain_stays_the_default() 
     assert any(x.endswith("WARNING bukaamanzi.check: hello there") for x in plain.stderr.splitlines())
     assert wrong.returncode != 0 and "LOG_FORMAT" in wrong.stderr
     assert django_settings.LOG_FORMAT == "plain"
+
+
+def test_a_json_traceback_is_structured_and_keeps_no_local_variables(json_lines: io.StringIO) -> None:
+    def sign_in(password: str) -> None:
+        raise ValueError("refused")
+
+    try:
+        sign_in("hunter2-secret")
+    except ValueError:
+        logging.getLogger("bukaamanzi.check").exception("Sign-in failed")
+
+    (line,) = records(json_lines)
+    assert line["exception"][0]["exc_type"] == "ValueError"  # type: ignore[index]
+    assert "hunter2-secret" not in json_lines.getvalue()
