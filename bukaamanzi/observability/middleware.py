@@ -20,6 +20,9 @@ from bukaamanzi.observability.requestid import HEADER, META_KEY, new_request_id,
 # Labels for requests no URL pattern answered: whitenoise's static files, and 404s (their paths are unbounded).
 STATIC_ROUTE = "static"
 UNMATCHED_ROUTE = "unmatched"
+# A client may send any word as the method: anything else is one label, so labels stay bounded.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 
 
 def route_name(request: HttpRequest) -> str:
@@ -49,7 +52,8 @@ class ObservabilityMiddleware:
             started = time.perf_counter()
             response = self.get_response(request)
             route = route_name(request)
-            http_request_seconds.labels(route, request.method or "").observe(time.perf_counter() - started)
+            method = request.method if request.method in METHODS else OTHER_METHOD
+            http_request_seconds.labels(route, method).observe(time.perf_counter() - started)
             http_responses.labels(route, str(response.status_code)).inc()
         response[HEADER] = request_id
         return response

@@ -87,6 +87,7 @@ def test_requests_are_timed_by_route_name_and_counted_by_status_never_by_raw_pat
     client = Client()
     client.get("/municipalities/")
     client.get("/no-such-page/12345")
+    client.generic("BREW", "/municipalities/")
 
     after = scrape()
 
@@ -96,8 +97,10 @@ def test_requests_are_timed_by_route_name_and_counted_by_status_never_by_raw_pat
     route = "municipalities:index"
     assert grew("bukaamanzi_http_request_duration_seconds_count", route=route, method="GET") == 1
     assert grew("bukaamanzi_http_request_duration_seconds_bucket", route=route, method="GET", le="+Inf") == 1
-    assert grew("bukaamanzi_http_responses_total", route=route, status="200") == 1
+    assert grew("bukaamanzi_http_responses_total", route=route, status="200") == 2  # the page answers BREW too
     assert grew("bukaamanzi_http_responses_total", route="unmatched", status="404") == 1
+    assert grew("bukaamanzi_http_request_duration_seconds_count", route=route, method="other") == 1
+    assert not any(s.labels["method"] == "BREW" for s in after["bukaamanzi_http_request_duration_seconds_count"])
     routes = {s.labels["route"] for s in after["bukaamanzi_http_responses_total"]}
     assert not any("/" in r for r in routes), routes
 
