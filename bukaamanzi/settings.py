@@ -8,6 +8,7 @@ PostGIS and a shared Redis without a code change. A bad value stops start-up wit
 
 from __future__ import annotations
 
+import ipaddress
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from bukaamanzi.lib.geo import SOUTH_AFRICA
 from bukaamanzi.lib.ratelimit import parse_rate
+from bukaamanzi.observability.logs import FORMATS as LOG_FORMATS
+from bukaamanzi.observability.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -101,6 +104,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id is bound before anything logs, and the timing covers every other middleware.
+    "bukaamanzi.observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
@@ -296,14 +301,7 @@ WATER_PROJECT_KEYWORDS: list[str] = env.list(
 )
 LOAD_DEMO_DATA: bool = _setting("LOAD_DEMO_DATA", bool, True)  # type: ignore[assignment]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
-}
+# LOGGING: see "Metrics and logs" at the end.
 
 # GDAL 3.6 on Debian 12 cannot block file/network access from spatial reference strings. We never pass
 # user-supplied SRS or WKT with SRS to GDAL (points are built from validated numbers with SRID 4326), so the
@@ -432,3 +430,23 @@ ALERT_MAX_HARD_FAILURES: int = _setting("ALERT_MAX_HARD_FAILURES", int, 5)  # ty
 # "Is it fixed?": this many days after an open problem report with an email, its sender is asked once.
 REPORT_QUESTIONNAIRE_AFTER_DAYS: int = _setting(  # type: ignore[assignment]
     "REPORT_QUESTIONNAIRE_AFTER_DAYS", int, 28)
+
+# --- Metrics and logs (bukaamanzi/observability/) ----------------------------------------------------------------
+# /metrics (Prometheus text format) answers only when METRICS_ENABLED, and only to a scraper passing every check set:
+# METRICS_TOKEN (`Authorization: Bearer <token>`) and/or METRICS_ALLOW (client networks, CIDR, comma-separated).
+# One of them must be set. Several processes (scripts/serve.py) add up through PROMETHEUS_MULTIPROC_DIR, which
+# serve.py points at var/metrics/ and empties at start.
+METRICS_ENABLED: bool = _setting("METRICS_ENABLED", bool, False)  # type: ignore[assignment]
+METRICS_TOKEN: str = env("METRICS_TOKEN", default="")
+try:
+    METRICS_ALLOW = [ipaddress.ip_network(net.strip()) for net in env.list("METRICS_ALLOW", default=[]) if net.strip()]
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"Environment variable METRICS_ALLOW must list networks such as 10.0.0.0/8: {_exc}") \
+        from _exc
+if METRICS_ENABLED and not (METRICS_TOKEN or METRICS_ALLOW):
+    raise ImproperlyConfigured("METRICS_ENABLED needs METRICS_TOKEN or METRICS_ALLOW (or both) to protect /metrics.")
+# LOG_FORMAT: `plain` (readable lines, the default) or `json` (one object a line, with the request id).
+LOG_FORMAT: str = env("LOG_FORMAT", default="") or "plain"
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", default="INFO"))

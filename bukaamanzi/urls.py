@@ -4,10 +4,12 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve as media_serve
 
 from bukaamanzi.api import api
+from bukaamanzi.observability.views import metrics
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("metrics", metrics, name="metrics"),  # 404 unless METRICS_ENABLED
     path("i18n/", include("django.conf.urls.i18n")),
     path("municipalities/", include("municipalities.urls")),
     path("reports/", include("reports.urls")),

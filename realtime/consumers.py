@@ -22,6 +22,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bukaamanzi.lib.metrics import websockets_open
 from changelog.models import DataChangeLog
 from municipalities.models import Municipality
 from projects.models import Project
@@ -49,11 +50,14 @@ class _ConnectionCount:
         if cls.open >= settings.WS_MAX_CONNECTIONS_PER_PROCESS:
             return False
         cls.open += 1
+        websockets_open.inc()
         return True
 
     @classmethod
     def give_back(cls) -> None:
-        cls.open = max(0, cls.open - 1)
+        if cls.open > 0:
+            cls.open -= 1
+            websockets_open.dec()
 
 
 class _SeenIds:

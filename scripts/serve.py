@@ -75,6 +75,18 @@ def daphne(port: int, env: dict[str, str] | None = None, nice: int = 0) -> subpr
                             preexec_fn=(lambda: os.nice(nice)) if nice else None)  # noqa: PLW1509 (no threads yet)
 
 
+def prepare_metrics_dir() -> Path:
+    """Every process started here writes its metrics to files in one directory, which /metrics adds up
+    (prometheus-client's multiprocess mode); emptied at start so that totals restart with the site. Exported
+    before any child starts, as prometheus-client reads it on import."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or VAR / "metrics")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
+
+
 def main() -> None:
     port = port_setting("PORT", "8000")
     layout = os.environ.get("WEB_LAYOUT") or "split"
@@ -84,6 +96,7 @@ def main() -> None:
     ws_nice = os.environ.get("WS_NICE") or "10"
     if not ws_nice.isdigit() or int(ws_nice) > 19:
         sys.exit(f"WS_NICE must be a number from 0 to 19, not {ws_nice!r}")
+    prepare_metrics_dir()
     processes: list[subprocess.Popen[bytes]] = []
     redis = start_redis_unless_configured()
     if redis is not None:
