@@ -15,6 +15,7 @@ def _private_rate_limit_cache(settings: pytest.FixtureRequest) -> None:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-tests"},
         "api": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-bodies-tests"},
+        "insights": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-insights-tests"},
     }
     caches["ratelimit"].clear()
     caches["api"].clear()
