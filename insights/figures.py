@@ -11,7 +11,6 @@ Python only combines already-aggregated rows (at most one per municipality and f
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from bukaamanzi.lib.sources import source_info
 from bukaamanzi.lib.status import Status
+from insights.cache import cached_figure
 from municipalities.models import CapitalSpend, Category, Municipality, Province
 from projects.filters import ProjectFilterForm
 from projects.models import Project, ProjectQuerySet, RedFlag
@@ -74,6 +74,11 @@ def project_sources(projects: QuerySet[Project]) -> list[dict[str, Any]]:
     return _credits((row["source"], row["fetched_at"]) for row in rows)
 
 
+def project_sources_of(form: ProjectFilterForm) -> list[dict[str, Any]]:
+    """`project_sources` of the form's projects, computed once per data version for all the figures."""
+    return cached_figure("project-sources", lambda: project_sources(projects_in_scope(form)), scope_params(form))
+
+
 def _credits(pairs: Iterable[tuple[str, dt.datetime | None]]) -> list[dict[str, Any]]:
     return [
         {"source": name, "credit": source_info(name).credit, "url": source_info(name).url, "fetched_at": fetched}
@@ -92,7 +97,7 @@ def status_figure(form: ProjectFilterForm) -> dict[str, Any]:
     # Codes only: the figure is shared by every language, so pages and the API add the words.
     rows = [{"status": value, "count": counts.get(value, 0), "rate": _rate(counts.get(value, 0), total)}
             for value in Status.values]
-    return {"total": total, "rows": rows, "sources": project_sources(projects)}
+    return {"total": total, "rows": rows, "sources": project_sources_of(form)}
 
 
 def type_figure(form: ProjectFilterForm) -> dict[str, Any]:
@@ -103,22 +108,20 @@ def type_figure(form: ProjectFilterForm) -> dict[str, Any]:
     total = sum(row["count"] for row in grouped)
     rows = [{"project_type": row["project_type"], "count": row["count"], "rate": _rate(row["count"], total)}
             for row in grouped]
-    return {"total": total, "rows": rows, "sources": project_sources(projects)}
+    return {"total": total, "rows": rows, "sources": project_sources_of(form)}
 
 
 def red_flag_figure(form: ProjectFilterForm) -> dict[str, Any]:
     """Projects per red flag (a project may carry several), as counts and shares of all projects in scope.
 
-    One query: each flag is the project list's own queryset method (`with_flag`), counted as a subquery.
+    Each flag is the project list's own queryset method (`with_flag`), counted on its own: on 50,000 SpatiaLite
+    projects four plain counts took 200 ms where one aggregate with three `IN (subquery)` filters took 720 ms.
     """
     projects = projects_in_scope(form)
-    counts = projects.order_by().aggregate(
-        total=Count("pk"),
-        **{value: Count("pk", filter=Q(pk__in=projects.with_flag(value).values("pk"))) for value in RedFlag.values},
-    )
-    total = counts["total"]
+    total = projects.count()
+    counts = {value: projects.with_flag(value).count() for value in RedFlag.values}
     rows = [{"flag": value, "count": counts[value], "rate": _rate(counts[value], total)} for value in RedFlag.values]
-    return {"total": total, "rows": rows, "sources": project_sources(projects)}
+    return {"total": total, "rows": rows, "sources": project_sources_of(form)}
 
 
 # --- Treasury's capital budget and spending ----------------------------------------------------------------
@@ -181,25 +184,47 @@ def capital_figure(form: ProjectFilterForm) -> dict[str, Any]:
 # --- Municipalities and provinces compared -----------------------------------------------------------------
 
 
-def _by_municipality(projects: ProjectQuerySet) -> dict[Any, dict[str, Any]]:
-    """Each municipality's own projects (not its locals'): counts, overdue, budget and spending, reports waiting."""
-    own: dict[Any, dict[str, Any]] = defaultdict(lambda: {"projects": 0, "overdue": 0, "allocated": ZERO,
-                                                          "spent": ZERO, "waiting": 0})
-    placed = projects.exclude(municipality=None).order_by()
-    for row in placed.values("municipality_id").annotate(n=Count("pk")):
-        own[row["municipality_id"]]["projects"] = row["n"]
+def _by_municipality(form: ProjectFilterForm) -> dict[Any, dict[str, Any]]:
+    """Each municipality's own projects (not its locals'): counts, overdue, budget and spending, reports waiting.
+
+    Three grouped queries: the projects, the overdue ones (the project list's own `overdue()`) and the published
+    problem reports not fixed yet.
+    """
+    placed = projects_in_scope(form).exclude(municipality=None).order_by()
+    # Spending against budget only where both are known: a missing amount is not a zero.
+    known = Q(budget_allocated__gt=0, budget_spent__isnull=False)
+    grouped = placed.values("municipality_id").annotate(
+        n=Count("pk"), a=Sum("budget_allocated", filter=known), s=Sum("budget_spent", filter=known))
+    own: dict[Any, dict[str, Any]] = {
+        row["municipality_id"]: {"projects": row["n"], "overdue": 0, "allocated": _money(row["a"]) or ZERO,
+                                 "spent": _money(row["s"]) or ZERO, "waiting": 0}
+        for row in grouped}
     for row in placed.overdue().values("municipality_id").annotate(n=Count("pk")):
         own[row["municipality_id"]]["overdue"] = row["n"]
-    # Spending against budget only where both are known: a missing amount is not a zero.
-    budgeted = placed.filter(budget_allocated__gt=0, budget_spent__isnull=False)
-    for row in budgeted.values("municipality_id").annotate(a=Sum("budget_allocated"), s=Sum("budget_spent")):
-        own[row["municipality_id"]].update(allocated=_money(row["a"]), spent=_money(row["s"]))
-    waiting = (Report.objects.published()
-               .filter(report_type__in=PROBLEM_TYPES, state__in=UNRESOLVED, project__in=placed.values("pk"))
-               .order_by().values("project__municipality_id").annotate(n=Count("pk")))
-    for row in waiting:
+    for row in _waiting_reports(form, placed).values("project__municipality_id").annotate(n=Count("pk")):
         own[row["project__municipality_id"]]["waiting"] = row["n"]
     return own
+
+
+def _waiting_reports(form: ProjectFilterForm, placed: ProjectQuerySet) -> QuerySet[Report]:
+    """Published problems (and quality concerns) not fixed yet, on the form's real, placed projects.
+
+    The pages' scopes (country, province, municipality) are joins; any other filter goes through the projects as a
+    subquery, which cost 230 against 30 ms on 50,000 SpatiaLite projects, so only the API's other filters pay it.
+    """
+    reports = Report.objects.published().filter(
+        report_type__in=PROBLEM_TYPES, state__in=UNRESOLVED, project__is_demo=False,
+        project__municipality__isnull=False).order_by()
+    given = {name for name, value in form.cleaned_data.items() if value not in (None, "", [])}
+    if given - {"province", "municipality"}:
+        return reports.filter(project__in=placed.values("pk"))
+    chosen = _municipality_ids(form)
+    return reports if chosen is None else reports.filter(project__municipality__in=chosen)
+
+
+def _own_by_municipality(form: ProjectFilterForm) -> dict[Any, dict[str, Any]]:
+    """`_by_municipality` of the form's projects, shared by the municipality and the province figures."""
+    return cached_figure("own-by-municipality", lambda: _by_municipality(form), scope_params(form))
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:
@@ -217,8 +242,7 @@ def _add(into: dict[str, Any], part: dict[str, Any]) -> None:
 def municipality_figure(form: ProjectFilterForm) -> dict[str, Any]:
     """Every current municipality in scope with its projects, overdue share, spending against budget and reports
     waiting (published problems not yet fixed). A district's row includes its local municipalities'."""
-    projects = projects_in_scope(form)
-    own = _by_municipality(projects)
+    own = _own_by_municipality(form)
     municipalities = Municipality.objects.current().order_by("name")
     chosen = _municipality_ids(form)
     if chosen is not None:
@@ -234,13 +258,12 @@ def municipality_figure(form: ProjectFilterForm) -> dict[str, Any]:
         if m["district_id"] in rows:
             _add(rows[m["district_id"]], own.get(m["pk"], empty))
     return {"rows": [_finish(row) for row in rows.values()], "min_projects": MIN_PROJECTS_TO_RANK,
-            "sources": project_sources(projects)}
+            "sources": project_sources_of(form)}
 
 
 def province_figure(form: ProjectFilterForm) -> dict[str, Any]:
     """The provinces side by side; every project counted once (in its own municipality's province)."""
-    projects = projects_in_scope(form)
-    own = _by_municipality(projects)
+    own = _own_by_municipality(form)
     province_of = dict(Municipality.objects.filter(pk__in=list(own)).values_list("pk", "province"))
     totals = {value: {"province": value, "projects": 0, "overdue": 0, "allocated": ZERO,
                       "spent": ZERO, "waiting": 0} for value in Province.values}
@@ -251,7 +274,7 @@ def province_figure(form: ProjectFilterForm) -> dict[str, Any]:
     rows = [_finish(row) for row in totals.values()]
     for row in rows:
         row.pop("ranked")  # provinces are never too small to compare
-    return {"rows": rows, "sources": project_sources(projects)}
+    return {"rows": rows, "sources": project_sources_of(form)}
 
 
 LEAGUES = {

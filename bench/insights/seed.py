@@ -2,9 +2,11 @@
 
     seed N       the bench projects (bench/api/seed.py), then red flags on some of them, 10 years of Treasury capital
                  data (original, adjusted budget, audited actual) for every municipality, and problem reports
-    clear        empty the insights cache (a cold start)
+    clear        empty the shared insights cache (the server's own copies are keyed by the data version, which
+                 `ingest` moves: run.py measures a cold page after both)
     ingest       what an ingestion run does to the figures: one municipality's audited actual changes through the
                  service ingestion uses, which moves the data version
+    warm         the warm-up the worker runs after an ingestion (insights.tasks.warm_figures); prints its seconds
 """
 
 from __future__ import annotations
@@ -82,5 +84,9 @@ if __name__ == "__main__":
         caches["insights"].clear()
     elif action == "ingest":
         ingest()
+    elif action == "warm":
+        from insights.tasks import warm_figures
+
+        print(f"WARM {warm_figures():.3f}")
     else:
         sys.exit(__doc__)

@@ -36,7 +36,10 @@ def _insights_cache_in_memory(settings: Any) -> None:
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"insights-{id(settings)}"}}
     from django.core.cache import caches
 
+    from insights.cache import local_clear
+
     caches["insights"].clear()
+    local_clear()
 
 
 def _project(code: str, **fields: Any) -> Any:
