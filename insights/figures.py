@@ -127,21 +127,26 @@ def red_flag_figure(form: ProjectFilterForm) -> dict[str, Any]:
 # --- Treasury's capital budget and spending ----------------------------------------------------------------
 
 
-def _municipality_ids(form: ProjectFilterForm) -> QuerySet[Municipality] | None:
-    """The municipalities whose capital data the scope covers (None: all); a district includes its locals."""
+def _chosen_municipalities(form: ProjectFilterForm) -> QuerySet[Municipality]:
+    """The municipalities the form's province or municipality covers (all without either); a district includes
+    its locals."""
     municipality: Municipality | None = form.cleaned_data.get("municipality")
     province = form.cleaned_data.get("province")
     chosen = Municipality.objects.all()
     if municipality is not None:
         if municipality.category == Category.DISTRICT:
-            chosen = chosen.filter(Q(pk=municipality.pk) | Q(district=municipality))
-        else:
-            chosen = chosen.filter(pk=municipality.pk)
-    elif province:
-        chosen = chosen.filter(province=province)
-    else:
+            return chosen.filter(Q(pk=municipality.pk) | Q(district=municipality))
+        return chosen.filter(pk=municipality.pk)
+    if province:
+        return chosen.filter(province=province)
+    return chosen
+
+
+def _municipality_ids(form: ProjectFilterForm) -> QuerySet[Municipality] | None:
+    """`_chosen_municipalities` as a subquery of ids, or None when the form names no place (every one)."""
+    if form.cleaned_data.get("municipality") is None and not form.cleaned_data.get("province"):
         return None
-    return chosen.values("pk")  # type: ignore[return-value]
+    return _chosen_municipalities(form).values("pk")  # type: ignore[return-value]
 
 
 def capital_figure(form: ProjectFilterForm) -> dict[str, Any]:
@@ -215,16 +220,29 @@ def _waiting_reports(form: ProjectFilterForm, placed: ProjectQuerySet) -> QueryS
     reports = Report.objects.published().filter(
         report_type__in=PROBLEM_TYPES, state__in=UNRESOLVED, project__is_demo=False,
         project__municipality__isnull=False).order_by()
-    given = {name for name, value in form.cleaned_data.items() if value not in (None, "", [])}
-    if given - {"province", "municipality"}:
+    if _given(form) - {"province", "municipality"}:
         return reports.filter(project__in=placed.values("pk"))
     chosen = _municipality_ids(form)
     return reports if chosen is None else reports.filter(project__municipality__in=chosen)
 
 
 def _own_by_municipality(form: ProjectFilterForm) -> dict[Any, dict[str, Any]]:
-    """`_by_municipality` of the form's projects, shared by the municipality and the province figures."""
+    """`_by_municipality` of the form's projects, shared by the municipality and the province figures.
+
+    A province or a municipality takes its rows from the whole country's (one computation for the national page
+    and all ten scoped pages after an ingestion); only the API's other filters compute their own.
+    """
+    given = _given(form)
+    if given and given <= {"province", "municipality"}:
+        country = ProjectFilterForm({})
+        country.is_valid()
+        chosen = set(_chosen_municipalities(form).values_list("pk", flat=True))
+        return {pk: row for pk, row in _own_by_municipality(country).items() if pk in chosen}
     return cached_figure("own-by-municipality", lambda: _by_municipality(form), scope_params(form))
+
+
+def _given(form: ProjectFilterForm) -> set[str]:
+    return {name for name, value in form.cleaned_data.items() if value not in (None, "", [])}
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:

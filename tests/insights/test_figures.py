@@ -124,3 +124,11 @@ def test_api_filters_narrow_the_figures(country: dict[str, Any]) -> None:
     assert status_figure(scope(flag="overdue"))["total"] == 3
     assert type_figure(scope(project_type="sanitation"))["rows"] == [
         {"project_type": "Sanitation", "count": 1, "rate": 100.0}]
+
+
+def test_a_province_or_district_takes_its_rows_from_the_countrys(country: dict[str, Any]) -> None:
+    district = by(municipality_figure(scope(municipality="DC10"))["rows"], "code")
+    assert set(district) == {"DC10", "EC101", "EC102", "EC104", "EC105", "EC106", "EC108", "EC109"}
+    assert (district["DC10"]["projects"], district["EC101"]["projects"], district["EC102"]["projects"]) == (6, 5, 0)
+    eastern = by(province_figure(scope(province="EC"))["rows"], "province")
+    assert (eastern["EC"]["projects"], eastern["EC"]["overdue"], eastern["EC"]["waiting"]) == (6, 1, 1)
