@@ -1,10 +1,14 @@
-"""Insight figures kept per data version in the shared "insights" cache.
+"""Insight figures kept per data version: in this process first, then in the shared "insights" cache.
 
 A figure is computed in the database once per data version (projects.apicache.data_version: the newest change-log
 id, project write and fetch date; ingestion and moderation both move it) and shared by every process through the
 "insights" cache (Redis with the channel layer, the database cache otherwise). The version is part of the key, so a
 figure computed from older data is never served: after a change the next read recomputes it. If the cache server is
 down, the figure is computed and served without it rather than failing the page.
+
+In front of the shared cache, each process keeps the figures it read last (the hot tier): the key holds the data
+version, so a local copy is exactly as fresh as the shared one, and a warm page costs the data-version query and a
+dictionary look-up instead of a round trip and an unpickling (bench/insights: README, "Insights").
 """
 
 from __future__ import annotations
@@ -12,7 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.core.cache import caches
@@ -20,8 +28,16 @@ from django.core.cache import caches
 from projects.apicache import data_version
 
 CACHE_ALIAS = "insights"
+# Enough for the national page, nine provinces and the busiest municipalities in two or three languages; a figure
+# of an older data version falls out as new ones come in.
+LOCAL_ENTRIES = 256
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+
+_local: OrderedDict[str, Any] = OrderedDict()
+_local_lock = threading.Lock()
+# The data version a figure being computed belongs to, so that the figures it reads share it (and its query).
+_computing_version: ContextVar[str | None] = ContextVar("insights_computing_version", default=None)
 
 
 def figure_key(name: str, params: dict[str, Any] | None, version: str) -> str:
@@ -30,22 +46,61 @@ def figure_key(name: str, params: dict[str, Any] | None, version: str) -> str:
     return "fig:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
+def local_clear() -> None:
+    """Forget this process's copies (tests and benchmarks that clear the shared cache)."""
+    with _local_lock:
+        _local.clear()
+
+
+def _local_get(key: str) -> Any:
+    with _local_lock:
+        value = _local.get(key)
+        if value is not None:
+            _local.move_to_end(key)
+        return value
+
+
+def _local_set(key: str, value: Any) -> None:
+    with _local_lock:
+        _local[key] = value
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_ENTRIES:
+            _local.popitem(last=False)
+
+
+@contextmanager
+def _computing(version: str) -> Iterator[None]:
+    token = _computing_version.set(version)
+    try:
+        yield
+    finally:
+        _computing_version.reset(token)
+
+
 def cached_figure(name: str, compute: Callable[[], T], params: dict[str, Any] | None = None,
                   *, version: str | None = None) -> T:
     """`compute()`, reused while the data version and the parameters are the same.
 
     `compute` must return picklable data (dicts, lists, numbers, dates), never querysets or model instances.
     """
-    key = figure_key(name, params, version or data_version())
+    version = version or _computing_version.get() or data_version()
+    key = figure_key(name, params, version)
+    hit = _local_get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
     cache = caches[CACHE_ALIAS]
     try:
         hit = cache.get(key)
     except Exception:  # a cache outage must not take the page down; the figure is computed instead
         logger.warning("insights cache unavailable; computing %s", name, exc_info=True)
-        return compute()
+        with _computing(version):
+            return compute()
     if hit is not None:
+        _local_set(key, hit)
         return hit  # type: ignore[no-any-return]
-    value = compute()
+    with _computing(version):
+        value = compute()
+    _local_set(key, value)
     try:
         cache.set(key, value)
     except Exception:

@@ -19,6 +19,7 @@ def _private_rate_limit_cache(settings: pytest.FixtureRequest) -> None:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "apikeys-tests"},
         "api": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "apikeys-bodies-tests"},
+        "insights": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "apikeys-insights-tests"},
     }
     caches["ratelimit"].clear()
 
