@@ -432,3 +432,14 @@ ALERT_MAX_HARD_FAILURES: int = _setting("ALERT_MAX_HARD_FAILURES", int, 5)  # ty
 # "Is it fixed?": this many days after an open problem report with an email, its sender is asked once.
 REPORT_QUESTIONNAIRE_AFTER_DAYS: int = _setting(  # type: ignore[assignment]
     "REPORT_QUESTIONNAIRE_AFTER_DAYS", int, 28)
+
+# --- Backups (bukaamanzi/backups.py; manage.py backup / restore) ------------------------------------------------
+# Each backup is a directory here: the database dump, a copy of MEDIA_ROOT and a manifest of checksums.
+BACKUP_DIR = Path(env("BACKUP_DIR", default="") or VAR_DIR / "backups")
+# The nightly django-q2 schedule keeps this many backups (the newest ones) and runs at this South African time.
+BACKUP_KEEP: int = _setting("BACKUP_KEEP", int, 7)  # type: ignore[assignment]
+if BACKUP_KEEP < 1:
+    raise ImproperlyConfigured("BACKUP_KEEP must be at least 1")
+BACKUP_AT: str = env("BACKUP_AT", default="03:30")
+# Where pg_dump and pg_restore are (empty: on PATH); they must be at least the server's version.
+BACKUP_PG_BIN_DIR: str = env("BACKUP_PG_BIN_DIR", default="")
