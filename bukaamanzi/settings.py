@@ -464,7 +464,7 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # The same client address as the rate limits (REMOTE_ADDR, or X-Forwarded-For behind API_TRUSTED_PROXIES).
-AXES_CLIENT_IP_CALLABLE = "bukaamanzi.apitools.client_address"
+AXES_CLIENT_IP_CALLABLE = "bukaamanzi.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "bukaamanzi.lockout.lockout_response"  # the admin's look, translated, the wait in minutes
 AXES_HTTP_RESPONSE_CODE = 429
 # No 'unsafe-inline' for scripts: every script is a file under /static/ (django-leaflet's map set-up is the one

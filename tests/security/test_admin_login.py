@@ -87,3 +87,10 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(client, moderator, 
     assert log_in(client, PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR=f"192.0.2.99, {HERE}").status_code == 429
     assert AccessAttempt.objects.get().ip_address == HERE
     assert log_in(client, PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR=ELSEWHERE).status_code == 302
+
+
+def test_a_forwarded_address_that_is_not_an_address_is_not_stored(client, moderator, settings) -> None:
+    settings.API_TRUSTED_PROXIES = 1
+    response = log_in(client, "wrong", address="10.0.0.2", HTTP_X_FORWARDED_FOR="unknown")
+    assert response.status_code == 200  # the form again, not a database error
+    assert AccessAttempt.objects.get().ip_address is None

@@ -1,6 +1,6 @@
 """The Content-Security-Policy in a real browser (Debian's Chromium): the home page, a project page with its map,
-the report form and the admin (log-in, index, a project with its map widget, a report with its read-only map)
-load and draw their maps with no script or style refused."""
+the report form, the API's documentation and the admin (log-in, index, a project with its map widget, a report
+with its read-only map) load and draw their maps with no script or style refused."""
 
 from __future__ import annotations
 
@@ -34,10 +34,10 @@ def refused(page, console: list[str]) -> list[str]:  # type: ignore[no-untyped-d
     return in_console + page.evaluate("window.__csp")
 
 
-def shows(page, console: list[str], selector: str) -> None:  # type: ignore[no-untyped-def]
+def shows(page, console: list[str], selector: str, state: str = "visible") -> None:  # type: ignore[no-untyped-def]
     """Wait for what the page's scripts draw; if it never comes, say what the policy refused."""
     try:
-        page.wait_for_selector(selector, timeout=15000)
+        page.wait_for_selector(selector, timeout=15000, state=state)
     except Exception as error:
         raise AssertionError(f"{page.url}: {selector} never appeared; refused: {refused(page, console)}; "
                              f"console: {console[-10:]}") from error
@@ -60,6 +60,9 @@ def test_pages_and_the_admin_run_under_the_policy_with_no_violation(watched, sit
 
     page.goto(f"{site}/reports/new/")
     shows(page, console, "#pick-map.leaflet-container")
+
+    page.goto(f"{site}/api/v1/docs")
+    shows(page, console, "#swagger-ui .swagger-ui", state="attached")  # drawn by swagger-ui-bundle.js
 
     page.goto(f"{site}/admin/login/?next=/admin/")
     page.fill("#id_username", "moderator")
