@@ -467,10 +467,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "bukaamanzi.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "bukaamanzi.lockout.lockout_response"  # the admin's look, translated, the wait in minutes
 AXES_HTTP_RESPONSE_CODE = 429
-# No 'unsafe-inline' for scripts: every script is a file under /static/ (django-leaflet's map set-up is the one
-# inline script left, and it carries the request's nonce). Styles keep 'unsafe-inline' for the admin's and
-# Leaflet's style attributes, which cannot run code. Map tiles come from MAP_TILE_URL's host; the live feed's
-# WebSocket may be on another port of the same host (WS_PUBLIC_PORT), which 'self' does not cover.
+# No 'unsafe-inline' for scripts: every script is a file under /static/ (django-leaflet's map start-up is
+# templates/leaflet/_leaflet_map.html + static/js/leaflet_map.js); the one inline script left, the admin's map
+# widget's (leaflet/widget.html), carries the request's nonce. Styles keep 'unsafe-inline' for the admin's, the
+# templates' and Leaflet's style attributes and blocks, which cannot run code. Map tiles come from
+# MAP_TILE_URL's host; the live feed's WebSocket may be on another port of the same host (WS_PUBLIC_PORT), which
+# 'self' does not cover.
 _tile_origin = "{0.scheme}://{0.netloc}".format(urlsplit(MAP_TILE_URL)) if "://" in MAP_TILE_URL else ""
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
