@@ -1,6 +1,6 @@
 """Every schedule of the site, upserted into django-q2 by name (`manage.py setup_schedules`, run by `make run`).
 
-The schedules are declared where their work lives (each ingestion source, the relay's sweep); this wiring
+The schedules are declared where their work lives (each ingestion source, the relay's sweep, the backups); this wiring
 module only collects them. An unchanged schedule keeps its `next_run`, so running this on every start does not
 push runs back; a schedule of ours that is no longer declared (a source removed or renamed) is deleted.
 """
@@ -13,6 +13,7 @@ from typing import Any
 from django_q.models import Schedule
 
 from alerts import tasks as alerts_tasks
+from bukaamanzi import backups
 from bukaamanzi.lib.schedules import PlannedSchedule
 from ingestion import schedules as ingestion_schedules
 from realtime import tasks as realtime_tasks
@@ -21,7 +22,8 @@ from reports import tasks as reports_tasks
 
 def planned_schedules(now: dt.datetime | None = None) -> list[PlannedSchedule]:
     return [*ingestion_schedules.planned_schedules(now), *realtime_tasks.planned_schedules(now),
-            *alerts_tasks.planned_schedules(now), *reports_tasks.planned_schedules(now)]
+            *alerts_tasks.planned_schedules(now), *reports_tasks.planned_schedules(now),
+            *backups.planned_schedules(now)]
 
 
 def schedules_upsert() -> dict[str, str]:

@@ -8,13 +8,16 @@ PostGIS and a shared Redis without a code change. A bad value stops start-up wit
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import django.conf.locale
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -450,3 +453,56 @@ LOG_FORMAT: str = env("LOG_FORMAT", default="") or "plain"
 if LOG_FORMAT not in LOG_FORMATS:
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", default="INFO"))
+# --- Backups (bukaamanzi/backups.py; manage.py backup / restore) ------------------------------------------------
+# Each backup is a directory here: the database dump, a copy of MEDIA_ROOT and a manifest of checksums.
+BACKUP_DIR = Path(env("BACKUP_DIR", default="") or VAR_DIR / "backups")
+# The nightly django-q2 schedule keeps this many backups (the newest ones) and runs at this South African time.
+BACKUP_KEEP: int = _setting("BACKUP_KEEP", int, 7)  # type: ignore[assignment]
+if BACKUP_KEEP < 1:
+    raise ImproperlyConfigured("BACKUP_KEEP must be at least 1")
+BACKUP_AT: str = env("BACKUP_AT", default="03:30")
+# Where pg_dump and pg_restore are (empty: on PATH); they must be at least the server's version.
+BACKUP_PG_BIN_DIR: str = env("BACKUP_PG_BIN_DIR", default="")
+
+# --- Admin security: login throttling (django-axes) and the Content-Security-Policy (django-csp) ---------------
+# Kept in one block: the cookies and HSTS follow HTTPS above; nginx sets HSTS too when it terminates TLS.
+INSTALLED_APPS += ["axes", "csp"]
+# AxesMiddleware last, as axes asks: it turns a locked-out login into the lockout page. CSPMiddleware adds the
+# header to every response, pages, admin and API alike.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+# Axes first: it refuses a locked-out user+address before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT: int = _setting("AXES_FAILURE_LIMIT", int, 5)  # type: ignore[assignment]
+AXES_COOLOFF_MINUTES: int = _setting("AXES_COOLOFF_MINUTES", int, 30)  # type: ignore[assignment]
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be at least 1")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=AXES_COOLOFF_MINUTES)
+# Locked per user name *and* client address: a stranger guessing cannot lock a moderator out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no "AXES: BEGIN" banner in every process's start-up log
+# The same client address as the rate limits (REMOTE_ADDR, or X-Forwarded-For behind API_TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "bukaamanzi.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "bukaamanzi.lockout.lockout_response"  # the admin's look, translated, the wait in minutes
+AXES_HTTP_RESPONSE_CODE = 429
+# No 'unsafe-inline' for scripts: every script is a file under /static/ (django-leaflet's map start-up is
+# templates/leaflet/_leaflet_map.html + static/js/leaflet_map.js); the one inline script left, the admin's map
+# widget's (leaflet/widget.html), carries the request's nonce. Styles keep 'unsafe-inline' for the admin's, the
+# templates' and Leaflet's style attributes and blocks, which cannot run code. Map tiles come from
+# MAP_TILE_URL's host; the live feed's WebSocket may be on another port of the same host (WS_PUBLIC_PORT), which
+# 'self' does not cover.
+_tile_origin = "{0.scheme}://{0.netloc}".format(urlsplit(MAP_TILE_URL)) if "://" in MAP_TILE_URL else ""
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *([_tile_origin] if _tile_origin else [])],
+        "connect-src": ["'self'", "ws:", "wss:"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}

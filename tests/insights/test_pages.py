@@ -100,9 +100,14 @@ def test_words_follow_the_language_though_figures_are_shared(client: Any, countr
 
 def _untranslated_text(path: Path) -> list[str]:
     """Words in a template outside {% translate %} and {% blocktranslate %} (tags, variables, comments aside)."""
-    text, inside = [], False
+    text, inside, comment = [], False, False
     for token in Lexer(path.read_text()).tokenize():
-        if token.token_type == TokenType.BLOCK:
+        if token.token_type == TokenType.BLOCK and token.contents.split()[0] in ("comment", "endcomment"):
+            comment = token.contents.split()[0] == "comment"
+            text.append("#")
+        elif comment:
+            continue
+        elif token.token_type == TokenType.BLOCK:
             name = token.contents.split()[0]
             inside = name in ("blocktranslate", "plural") or (inside and name != "endblocktranslate")
             text.append("#")
