@@ -47,6 +47,15 @@ def _serve_module():  # type: ignore[no-untyped-def]
     return module
 
 
+def socket_server_command(port: int, interface: str = "127.0.0.1") -> list[str]:
+    """daphne for the sockets. Twisted listens with a backlog of 50 unless told otherwise: when a thousand pages
+    reconnect at once (a socket process died, a deploy), the rest were refused and nginx answered 502/504 until
+    they retried. A backlog of 1024 holds the storm (bench/prod/sockets.py: 1,134 retries for 1,000 clients with
+    50, none with 1024)."""
+    return [PYTHON, "-m", "daphne", "-e", f"tcp:port={port}:interface={interface}:backlog=1024",
+            "bukaamanzi.asgi:application"]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -125,8 +134,7 @@ class Layout:
 
     def start_socket_process(self, index: int) -> None:
         port = self.socket_ports[index]
-        process = self._spawn(f"sockets-{index}", [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                                   "bukaamanzi.asgi:application"], nice=10)
+        process = self._spawn(f"sockets-{index}", socket_server_command(port), nice=10)
         wait_for_port(port, process, f"socket process {index}")
 
     def start_cluster(self) -> None:
