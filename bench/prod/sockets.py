@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
-PREFIX = '{"type":"data_update","id":'
+PREFIX = '{"type":"data_update","id":'  # the relay's compact frames: sliced, not parsed, to spare the CPU
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -49,6 +49,7 @@ async def run_clients(url: str, origin: str, count: int, project: str, out: Path
     from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
     receipts: dict[int, list[tuple[int, float]]] = {i: [] for i in range(count)}
+    trace: dict[int, list[str]] = {i: [] for i in range(count)}  # what a client saw besides changes
     reconnects = [0]
     connected: set[int] = set()
     stop = asyncio.Event()
@@ -62,14 +63,27 @@ async def run_clients(url: str, origin: str, count: int, project: str, out: Path
             try:
                 async with connect(url, origin=origin, open_timeout=30, ping_interval=None, max_queue=None) as ws:
                     await ws.send(subscribe)
-                    json.loads(await ws.recv())  # subscription_confirmed
-                    if log:  # a reconnect: ask for what was missed, from the last id seen
+                    if log:
+                        # A reconnect: ask for what was missed, from the last id seen, right behind the subscribe.
+                        # Waiting for the confirmation first leaves a gap in which a live change overtakes the
+                        # replay (the client then sees ids out of order; docs/deploy.md, "A socket process dies").
                         await ws.send(json.dumps({"action": "resume", "last_id": log[-1][0]}))
+                        trace[index].append(f"resume {log[-1][0]}")
+                    json.loads(await ws.recv())  # subscription_confirmed
                     connected.add(index)
                     attempt = 0
                     async for frame in ws:
-                        if isinstance(frame, str) and frame.startswith(PREFIX):
+                        if not isinstance(frame, str):
+                            continue
+                        if frame.startswith(PREFIX):
                             log.append((int(frame[len(PREFIX):frame.index(",", len(PREFIX))]), time.time()))
+                            continue
+                        # Replayed changes are written with json.dumps' default spacing, unlike the relay's.
+                        message = json.loads(frame)
+                        if message.get("type") == "data_update":
+                            log.append((int(message["id"]), time.time()))
+                        else:
+                            trace[index].append(message.get("type", "?"))
             except (OSError, InvalidHandshake, InvalidStatus, ConnectionClosed, TimeoutError):
                 pass
             if stop.is_set():
@@ -89,7 +103,7 @@ async def run_clients(url: str, origin: str, count: int, project: str, out: Path
         status.write_text(json.dumps({"connected": len(connected), "min": min(counts), "reconnects": reconnects[0]}))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
-    out.write_text(json.dumps({"receipts": receipts, "reconnects": reconnects[0]}))
+    out.write_text(json.dumps({"receipts": receipts, "reconnects": reconnects[0], "trace": trace}))
     for task in tasks:
         task.cancel()
 
