@@ -110,9 +110,11 @@ class Layout:
 
     # --- processes ---
 
-    def _spawn(self, name: str, command: list[str], *, nice: int = 0) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, command: list[str], *, nice: int = 0,
+               env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = self.log(name).open("wb")  # each start's log on its own: the fault scripts read them
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log,
+                                   stderr=subprocess.STDOUT,
                                    start_new_session=True,
                                    preexec_fn=(lambda: os.nice(nice)) if nice else None)  # noqa: PLW1509
         log.close()
@@ -138,7 +140,10 @@ class Layout:
         wait_for_port(port, process, f"socket process {index}")
 
     def start_cluster(self) -> None:
-        self._spawn("cluster", [PYTHON, "manage.py", "qcluster"])
+        # No connection pool in the cluster: django-q2 forks its workers after the pool has opened connections,
+        # and the children then shared those sockets with the parent (seen as "connection in transaction status
+        # INTRANS" and "the last operation didn't produce records" in its log, and relay sweeps that never ran).
+        self._spawn("cluster", [PYTHON, "manage.py", "qcluster"], env={"DB_POOL_MAX_SIZE": "0"})
 
     def start_redis(self) -> None:
         from bukaamanzi.lib.redis_server import start_private_redis
@@ -203,6 +208,14 @@ def _create_database(base_url: str) -> str:
     return f"postgis://postgres@/{DATABASE_NAME}?host={host}"
 
 
+def _secret_key(root: Path) -> str:
+    path = root / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def layout_environment(root: Path, database_url: str, redis_socket: Path, extra: dict[str, str]) -> dict[str, str]:
     """The environment every process of the layout shares: deploy/bukaamanzi.env's values for one machine."""
     return {
@@ -211,7 +224,8 @@ def layout_environment(root: Path, database_url: str, redis_socket: Path, extra:
         "DATABASE_URL": database_url,
         "REDIS_URL": f"unix://{redis_socket}",
         "CHANNEL_LAYER": "redis",
-        "SECRET_KEY": secrets.token_urlsafe(48),
+        # Kept across starts, as on a server: django-q2 signs the tasks it queues in the database with it.
+        "SECRET_KEY": _secret_key(root),
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # nginx appends the address it saw to X-Forwarded-For; the site trusts that one entry and no other.
@@ -222,6 +236,12 @@ def layout_environment(root: Path, database_url: str, redis_socket: Path, extra:
         "LOAD_DEMO_DATA": "false",
         "LOG_LEVEL": "WARNING",
         "WEB_THREADS": "4",
+        # The schedules run here as on a server; the government sites are never called from a check: a refused
+        # local port stands in for them (the runs fail fast and are recorded as failed).
+        "MUNICIPAL_MONEY_URL": "http://127.0.0.1:9",
+        "MUNICIPAL_DATA_URL": "http://127.0.0.1:9",
+        "DWS_PMD_URL": "http://127.0.0.1:9/pmd/",
+        "HTTP_RETRIES": "0",
         **extra,
     }
 
@@ -254,6 +274,8 @@ def running(extra_env: dict[str, str] | None = None, *, root: Path | None = None
         layout.manage("migrate", "--no-input", "-v", "0")
         layout.manage("createcachetable")
         layout.manage("load_municipalities")
+        # As the worker unit's ExecStartPre: the relay sweep resends what Redis did not take.
+        layout.manage("setup_schedules")
         layout.manage("collectstatic", "--no-input", "-v", "0")
         _write_nginx_conf(layout)
         layout.start_redis()

@@ -9,7 +9,9 @@ PostGIS, Redis), connects the clients to nginx's /ws/ (nginx spreads them over t
 subscribed to one project, and commits `--changes` changes through the service path from a driver process (the
 relay sends on commit, as in a web request). With --kill-socket-after N, the first socket process is killed
 (SIGKILL) after the Nth change: its clients reconnect through nginx, which sends them to the other process, and
-ask for what they missed with `resume` from the last change id they saw. Every client must receive every change
+ask for what they missed with `resume` from the last change id they saw. With --restart-redis-after N, Redis is
+killed after the Nth change and started again --redis-down seconds later (changes go on being committed).
+Every client must receive every change
 exactly once and in order. Prints a JSON summary and the line "lost: L, duplicated: D, out of order: O"; exits 1
 unless all three are 0.
 """
@@ -186,6 +188,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5)
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--kill-socket-after", type=int, default=0, help="kill socket process 0 after this change")
+    parser.add_argument("--restart-redis-after", type=int, default=0,
+                        help="stop Redis after this change and start it again --redis-down seconds later")
+    parser.add_argument("--redis-down", type=float, default=2.0)
     parser.add_argument("--settle", type=float, default=60, help="seconds to wait for the last deliveries")
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args()
@@ -227,6 +232,14 @@ def main() -> None:
                      >= args.kill_socket_after, 120, "the changes before the kill")
             layout.stop_process("sockets-0", kill=True)
             killed_at = round(time.monotonic() - started, 2)
+        redis_restarted_at = None
+        if args.restart_redis_after:
+            wait_for(lambda: (work / "progress").exists() and int((work / "progress").read_text() or 0)
+                     >= args.restart_redis_after, 120, "the changes before the Redis restart")
+            layout.stop_process("redis", kill=True)
+            time.sleep(args.redis_down)
+            layout.start_redis()
+            redis_restarted_at = round(time.monotonic() - started, 2)
         if driver.wait(timeout=600):
             raise SystemExit("the driver failed")
         settled = wait_for(lambda: all(s.get("min", 0) >= args.changes for s in statuses()), args.settle,
@@ -244,6 +257,7 @@ def main() -> None:
             reconnects += data["reconnects"]
         summary = {"clients": args.clients, "changes": args.changes, "interval_s": args.interval,
                    "handshakes_per_socket_process": connected_at_start, "killed_socket_process_at_s": killed_at,
+                   "redis_restarted_at_s": redis_restarted_at,
                    "reconnects": reconnects, "settled_within_s": args.settle if settled else None,
                    **tally(commits, receipts)}
     print(json.dumps(summary, indent=1))
