@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: run test setup setup-test prepare lint importlint typecheck check-django test-spatialite test-postgis clean
+.PHONY: run test setup setup-test prepare lint importlint typecheck check-django test-spatialite test-postgis prod-check clean
 
 setup:
 	@scripts/setup.sh
@@ -34,7 +34,7 @@ importlint:
 
 # mypy with django-stubs (config in pyproject.toml); the in-memory channel layer keeps settings import Redis-free.
 typecheck:
-	@echo "==> mypy"; CHANNEL_LAYER=memory .venv/bin/mypy bukaamanzi changelog municipalities projects reports ingestion realtime alerts apikeys open311 webhooks insights
+	@echo "==> mypy"; CHANNEL_LAYER=memory .venv/bin/mypy deploy bukaamanzi changelog municipalities projects reports ingestion realtime alerts apikeys open311 webhooks insights
 
 check-django:
 	@echo "==> manage.py check"; $(MANAGE) check --fail-level WARNING
@@ -45,13 +45,22 @@ check-django:
 
 test-spatialite:
 	@echo "==> pytest on SpatiaLite"
-	@DATABASE_URL= $(PY) -m pytest -q -p no:randomly
+	@DATABASE_URL= $(PY) -m pytest -q -p no:randomly --ignore=tests/deploy
 
 test-postgis:
 	@echo "==> pytest on PostGIS"
-	@url=$$(scripts/pg.sh start) && DATABASE_URL=$$url $(PY) -m pytest -q; status=$$?; scripts/pg.sh stop; exit $$status
+	@url=$$(scripts/pg.sh start) && DATABASE_URL=$$url $(PY) -m pytest -q --ignore=tests/deploy; status=$$?; scripts/pg.sh stop; exit $$status
 
-test: setup-test prepare lint typecheck check-django test-spatialite test-postgis
+# The production layout on this machine (deploy/layout.py: nginx, 2 page and 2 socket processes, the django-q2
+# cluster, the private PostGIS cluster, Redis), the smoke suite through nginx (tests/deploy), then everything
+# stopped. Where nginx cannot be installed it says why and stops (docs/deploy.md).
+prod-check:
+	@echo "==> prod-check: the production layout behind nginx"
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		echo "prod-check skipped: nginx is not installed and scripts/setup.sh --test could not install it"; \
+	else DATABASE_URL= $(PY) -m pytest -q -p no:randomly tests/deploy; fi
+
+test: setup-test prepare lint typecheck check-django test-spatialite test-postgis prod-check
 
 clean:
-	@scripts/pg.sh stop; rm -rf var/pg var/staticfiles
+	@scripts/pg.sh stop; rm -rf var/pg var/staticfiles var/prod

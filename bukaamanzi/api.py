@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import SuspiciousOperation
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -87,6 +88,15 @@ def _bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
     # A malformed multipart body or one past Django's upload limits is the client's error, not a 500.
     return error_response(request, [(None, _("The request body could not be read: %(reason)s") % {"reason": exc})],
                           400)
+
+
+@api.exception_handler(DatabaseError)
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # The database is down or out of connections: fail fast with a 503 the client may retry (docs/deploy.md).
+    logger.error("API request without a database on %s %s: %s", request.method, request.path, exc)
+    response = error_response(request, [(None, _("The database is unavailable just now; try again shortly."))], 503)
+    response["Retry-After"] = "30"
+    return response
 
 
 @api.exception_handler(Exception)

@@ -174,8 +174,16 @@ else:
     # CONN_MAX_AGE kept nothing: every request opened a new PostgreSQL connection (several ms, most of a small
     # request). A psycopg pool shares connections across threads; DB_POOL_MAX_SIZE=0 goes back to CONN_MAX_AGE.
     _pool_max: int = _setting("DB_POOL_MAX_SIZE", int, 10)  # type: ignore[assignment]
+    # When the database is down a request must fail fast (a 503 page within 2 s), not hold a worker thread: libpq
+    # gives up connecting after DB_CONNECT_TIMEOUT seconds (2 is the least it honours), and a request waits at most
+    # DB_POOL_TIMEOUT seconds for a pooled connection (the web threads never outnumber the pool, so a healthy
+    # site never waits). docs/deploy.md, "PostgreSQL stops"; bench/prod/faults.py proves it.
+    _connect_timeout: int = _setting("DB_CONNECT_TIMEOUT", int, 2)  # type: ignore[assignment]
+    _pool_timeout: float = _setting("DB_POOL_TIMEOUT", float, 1.5)  # type: ignore[assignment]
+    _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", _connect_timeout)
     if _pool_max > 0:
-        _db.setdefault("OPTIONS", {})["pool"] = {"min_size": min(2, _pool_max), "max_size": _pool_max, "timeout": 10}
+        _db.setdefault("OPTIONS", {})["pool"] = {"min_size": min(2, _pool_max), "max_size": _pool_max,
+                                                 "timeout": _pool_timeout}
     else:
         _db["CONN_MAX_AGE"] = _setting("DB_CONN_MAX_AGE", int, 60)
         _db["CONN_HEALTH_CHECKS"] = True

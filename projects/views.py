@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, render
@@ -107,4 +109,10 @@ def about(request: HttpRequest) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors and no database: the error may be the database itself.
+    if isinstance(sys.exc_info()[1], DatabaseError):
+        # The database is down or out of connections (settings: DB_CONNECT_TIMEOUT, DB_POOL_TIMEOUT): a 503 that
+        # says "try again shortly", which proxies and crawlers read as passing, not a 500 that says we broke.
+        response = HttpResponse(loader.get_template("503.html").render({"request": request}), status=503)
+        response["Retry-After"] = "30"
+        return response
     return HttpResponseServerError(loader.get_template("500.html").render({"request": request}))

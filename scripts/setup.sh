@@ -2,8 +2,9 @@
 # Installs what is missing on a Debian/Ubuntu machine, then builds .venv from a Python that can load SQLite
 # extensions (SpatiaLite needs that). Quick and silent when everything is already there.
 #   scripts/setup.sh            system packages + venv + requirements
-#   scripts/setup.sh --test     also what the test command needs (PostGIS, Chromium, node packages) and wrk,
-#                               the load generator bench/http drives the servers with
+#   scripts/setup.sh --test     also what the test command needs (PostGIS, Chromium, node packages), wrk,
+#                               the load generator bench/http drives the servers with, and nginx, the proxy of
+#                               the production layout `make prod-check` starts (deploy/, docs/deploy.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,9 @@ die() { printf '\033[1;31mSet-up stopped: %s\033[0m\n' "$*" >&2; exit 1; }
 packages=(gdal-bin libgdal-dev libproj-dev binutils libsqlite3-mod-spatialite redis-server python3-venv gettext)
 if $want_test; then
   packages+=(postgresql-15 postgresql-15-postgis-3 chromium wrk)
+  # Debian's nginx: only its binary is used, run by deploy/layout.py with a private prefix under var/ (its
+  # package's own service is never started or configured by us).
+  packages+=(nginx)
   # Node and npm may come from elsewhere than Debian (as on these machines): a working npm is enough.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
