@@ -26,6 +26,7 @@ from webhooks.models import Attempt, Delivery, EventType, Subscription
 
 
 class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label=_("target URL"), max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(label=_("event types"), choices=EventType.choices,
                                             widget=forms.CheckboxSelectMultiple)
     reason = ReasonField()
