@@ -11,7 +11,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from apikeys.auth import ApiKeyBearer, KeyRateThrottle
 from apikeys.models import ApiKey, Scope
@@ -23,8 +23,9 @@ router = Router(tags=["webhooks"], auth=ApiKeyBearer(Scope.WEBHOOKS), throttle=[
 
 
 class SubscriptionIn(Schema):
-    url: str
-    event_types: list[str]
+    # Optional here so that a missing value gets the service's own 422 naming the field.
+    url: str = ""
+    event_types: list[str] = []
     municipality_code: str = ""
     province: str = ""
     description: str = ""
@@ -102,14 +103,14 @@ def subscriptions_list(request: HttpRequest) -> list[dict[str, object]]:
 
 
 @router.post("/subscriptions", response={201: SubscriptionCreatedOut}, summary="Subscribe (the secret is shown once)")
-def subscription_create(request: HttpRequest, payload: SubscriptionIn) -> tuple[int, dict[str, object]]:
+def subscription_create(request: HttpRequest, payload: SubscriptionIn) -> Status:
     key = _key(request)
     try:
         subscription, secret = services.subscription_create(
             fields=services.SubscriptionFields(**payload.dict()), created_by=_who(key), api_key=key)
     except ValidationError as exc:
         raise _invalid(exc) from exc
-    return 201, {**_out(subscription), "secret": secret}
+    return Status(201, {**_out(subscription), "secret": secret})
 
 
 @router.get("/subscriptions/{subscription_id}", response=SubscriptionOut, summary="One subscription")
@@ -138,9 +139,9 @@ def subscription_change(request: HttpRequest, subscription_id: int, payload: Sub
 
 
 @router.delete("/subscriptions/{subscription_id}", response={204: None}, summary="Unsubscribe")
-def subscription_remove(request: HttpRequest, subscription_id: int) -> tuple[int, None]:
+def subscription_remove(request: HttpRequest, subscription_id: int) -> Status:
     services.subscription_delete(subscription=_mine(request, subscription_id), by=_who(_key(request)))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/subscriptions/{subscription_id}/attempts", response=list[AttemptOut],
