@@ -41,7 +41,7 @@ class SubscriptionForm(forms.ModelForm):
             return data
         try:
             # The service's own checks (the SSRF guard among them), so the form names the field at fault.
-            services._clean(self.fields_of(data))
+            services.subscription_fields_clean(self.fields_of(data))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)

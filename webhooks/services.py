@@ -27,6 +27,7 @@ from webhooks.targets import TargetRefused, check_target
 
 TARGET_TYPE = "webhook_subscription"
 MAX_PER_KEY = 20
+MAX_URL_LENGTH = 500  # Subscription.url's max_length
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,13 @@ class SubscriptionFields:
     description: str = ""
 
 
-def _clean(fields: SubscriptionFields) -> SubscriptionFields:
+def subscription_fields_clean(fields: SubscriptionFields) -> SubscriptionFields:
     """The fields as stored, or ValidationError naming each bad field and why."""
     errors: dict[str, str] = {}
     url = fields.url.strip()
     try:
+        if len(url) > MAX_URL_LENGTH:
+            raise TargetRefused(_("At most %(count)s characters.") % {"count": MAX_URL_LENGTH})
         URLValidator(schemes=["http", "https"])(url)
         check_target(url, allow_private=settings.WEBHOOKS_ALLOW_PRIVATE)
     except ValidationError:
@@ -76,7 +79,7 @@ def _clean(fields: SubscriptionFields) -> SubscriptionFields:
 def subscription_create(*, fields: SubscriptionFields, created_by: str, api_key: ApiKey | None = None,
                         owner_email: str = "", reason: str = "") -> tuple[Subscription, str]:
     """A new subscription and its signing secret, which the caller shows once."""
-    clean = _clean(fields)
+    clean = subscription_fields_clean(fields)
     if owner_email:
         validate_email(owner_email)
     if api_key is not None and Subscription.objects.filter(api_key=api_key).count() >= MAX_PER_KEY:
@@ -94,7 +97,7 @@ def subscription_create(*, fields: SubscriptionFields, created_by: str, api_key:
 
 def subscription_update(*, subscription: Subscription, fields: SubscriptionFields, by: str,
                         reason: str = "") -> Subscription:
-    clean = _clean(fields)
+    clean = subscription_fields_clean(fields)
     with transaction.atomic():
         for name in ("url", "event_types", "municipality_code", "province", "description"):
             setattr(subscription, name, getattr(clean, name))

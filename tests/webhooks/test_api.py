@@ -49,6 +49,7 @@ def test_a_key_subscribes_and_gets_the_secret_once(issue: Issue, receiver):
      "municipality_code", "XX1"),
     ({"url": "https://93.184.216.34/", "event_types": ["project.created"], "province": "ZZ"}, "province", "ZZ"),
     ({"event_types": ["project.created"]}, "url", ""),
+    ({"url": "https://93.184.216.34/" + "a" * 600, "event_types": ["project.created"]}, "url", "500"),
 ])
 def test_bad_input_is_a_422_naming_the_field_and_the_reason(issue: Issue, settings, body, field, words):
     settings.WEBHOOKS_ALLOW_PRIVATE = False
