@@ -28,14 +28,18 @@ def planned_schedules(now: dt.datetime | None = None) -> list[PlannedSchedule]:
 
 
 def webhooks_pass() -> dict[str, int]:
-    """Fan out, then send until nothing is due within SHORT_WAIT_SECONDS."""
-    made = fanout.fanout_pending()
+    """Fan out and send, a batch at a time, until nothing is owed within SHORT_WAIT_SECONDS. New changes are fanned
+    out between batches, so a change committed during a long pass is not queued behind everything owed before it."""
+    made = 0
     total = delivery.PassResult()
     while True:
-        result = delivery.deliveries_send()
+        made += fanout.fanout_pending()
+        result = delivery.deliveries_send(max_batches=1)
         total.sent += result.sent
         total.failed += result.failed
         total.disabled += result.disabled
+        if result.sent or result.failed:
+            continue
         wait = delivery.next_due_in()
         if wait is None or wait > SHORT_WAIT_SECONDS:
             break

@@ -12,12 +12,12 @@ Not timed: migrate, load the reference municipalities, empty the webhook tables 
 (`bench/webhooks/receiver.py`, its own process, 204 at once).
 
 Timed, as production runs it: a real `qcluster` (Q_WORKERS workers, default 2) is started; this process then
-makes C changes to the project through `project_upsert_from_source`, one transaction each, as fast as it can.
-Each commit fans out in this process (S deliveries) and queues a send pass on the cluster, whose workers lease,
-sign and POST. The run ends when the receiver has S x C deliveries (or --timeout). Reported: deliveries per second
+makes C changes to the project through `project_upsert_from_source`, one transaction each, as fast as it can or
+`--rate` a second. Each commit queues a webhooks pass on the cluster, whose workers fan out (S deliveries a
+change), lease, sign and POST. The run ends when the receiver has S x C deliveries (or --timeout). Reported: deliveries per second
 (from the first commit to the last receipt), the lag from each change's commit (its change-log `created_at`,
 written in the committing transaction) to its receipt by each subscription (p50, p95, max), duplicates and
-missing deliveries, and the fan-out's cost in the committing process (its time per commit).
+missing deliveries, and the time a commit takes in the committing process (the write, the relay, the queueing).
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=100)
     parser.add_argument("--changes", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="django-q2 workers (Q_WORKERS)")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="changes per second (0: as fast as this process can commit them)")
     parser.add_argument("--timeout", type=float, default=1800)
     arguments = parser.parse_args()
 
@@ -121,11 +123,13 @@ def main() -> None:
         first_commit = time.time()
         commit_seconds = []
         for n in range(1, arguments.changes + 1):
+            if arguments.rate:
+                time.sleep(max(0.0, first_commit + (n - 1) / arguments.rate - time.time()))
             started = time.perf_counter()
             with transaction.atomic():
                 project_upsert_from_source(source="municipal_money", external_id="BENCH-HOOK",
                                            values={"progress_percentage": Decimal(n % 100) + Decimal("0.5")})
-            commit_seconds.append(time.perf_counter() - started)  # the write, its commit and the fan-out
+            commit_seconds.append(time.perf_counter() - started)  # the write, its commit, queueing the pass
         made = time.time()
         deadline = time.monotonic() + arguments.timeout
         while time.monotonic() < deadline:
@@ -153,6 +157,7 @@ def main() -> None:
     print(json.dumps({
         "database": "postgis" if "postgis" in os.environ["DATABASE_URL"] else "spatialite",
         "subscriptions": arguments.subscriptions, "changes": arguments.changes, "workers": arguments.workers,
+        "rate": arguments.rate or "max",
         "send_threads": int(os.environ.get("WEBHOOKS_SEND_THREADS", "8")),
         "expected": expected, "received": len(received), "duplicates": len(received) - len(pairs),
         "missing": expected - len(pairs),
