@@ -1,12 +1,12 @@
 """The fan-out: committed changes and failed ingestion runs turned into events and one delivery per subscription.
 
 It reads the change log as the relay does (an outbox, oldest first), in the worker's webhooks pass (queued after
-every commit that wrote changes, and every minute), but keeps its own mark, so neither waits for the other and the change log needs no
-column of ours. The mark is a floor plus a set: every change at or below `FanoutFloor.change_id` is done, and
-`ChangeSeen` lists those above it that are. Ids commit out of order on PostgreSQL (a transaction can take id 10
-and commit after id 11's), so a bare cursor could step over a change still being committed; the floor only moves
-over changes older than `FLOOR_GRACE`, longer than any transaction that writes changes, and what lies above it
-is read again until it is seen.
+every commit that wrote changes, and every minute), but keeps its own mark, so neither waits for the other and the
+change log needs no column of ours. The mark is a floor plus a set: every change at or below `FanoutFloor.change_id`
+is done, and `ChangeSeen` lists those above it that are. Ids commit out of order on PostgreSQL (a transaction can
+take id 10 and commit after id 11's), so a bare cursor could step over a change still being committed; the floor
+only moves over changes older than `FLOOR_GRACE`, longer than any transaction that writes changes, and what lies
+above it is read again until it is seen.
 
 Events, deliveries and marks of a batch are written in one transaction, under one lock (PostgreSQL: an
 advisory lock; SpatiaLite: the write lock every transaction takes), so a change makes its deliveries once

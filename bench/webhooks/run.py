@@ -11,14 +11,13 @@ Not timed: migrate, load the reference municipalities, empty the webhook tables 
 (external id BENCH-HOOK), S subscriptions to `project.updated`, each to its own path on one receiver
 (`bench/webhooks/receiver.py`, its own process, 204 at once).
 
-Timed, as production runs it: a real `qcluster` (Q_WORKERS workers, default 2) is started; this process then
-makes C changes to the project through `project_upsert_from_source`, one transaction each, as fast as it can or
-`--rate` a second. Each commit queues a webhooks pass on the cluster, whose workers fan out (S deliveries a
-change), lease, sign and POST. The run ends when the receiver has S x C deliveries (or --timeout). Reported: deliveries per second
-(from the first commit to the last receipt), the lag from each change's commit (its change-log `created_at`,
-written in the committing transaction) to its receipt by each subscription (p50, p95, max), duplicates and
-missing deliveries, and the time a commit takes in the committing process (the write, the relay, the queueing).
-"""
+Timed, as production runs it: a real `qcluster` (Q_WORKERS workers, default 2) is started; this process then makes C
+changes to the project through `project_upsert_from_source`, one transaction each, as fast as it can or `--rate` a
+second. Each commit queues a webhooks pass on the cluster, whose workers fan out (S deliveries a change), lease,
+sign and POST. The run ends when the receiver has S x C deliveries (or --timeout). Reported: deliveries per second
+(from the first commit to the last receipt), the lag from each change's commit (its change-log `created_at`, written
+in the committing transaction) to its receipt by each subscription (p50, p95, max), duplicates and missing
+deliveries, and the time a commit takes in the committing process (the write, the relay, the queueing)."""
 
 from __future__ import annotations
 
