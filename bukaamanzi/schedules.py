@@ -18,12 +18,14 @@ from bukaamanzi.lib.schedules import PlannedSchedule
 from ingestion import schedules as ingestion_schedules
 from realtime import tasks as realtime_tasks
 from reports import tasks as reports_tasks
+from webhooks import tasks as webhooks_tasks
 
 
 def planned_schedules(now: dt.datetime | None = None) -> list[PlannedSchedule]:
     return [*ingestion_schedules.planned_schedules(now), *realtime_tasks.planned_schedules(now),
             *alerts_tasks.planned_schedules(now), *reports_tasks.planned_schedules(now),
-            *backups.planned_schedules(now)]
+            *backups.planned_schedules(now),
+            *webhooks_tasks.planned_schedules(now)]
 
 
 def schedules_upsert() -> dict[str, str]:

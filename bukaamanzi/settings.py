@@ -395,6 +395,30 @@ try:
 except ValueError as _exc:
     raise ImproperlyConfigured(f"Environment variable API_KEY_RATE_LIMIT: {_exc}") from _exc
 
+# --- Webhooks (webhooks/, docs/webhooks.md) ---------------------------------------------------------------------
+# Send to loopback and private addresses too (tests, development); never in production: it opens the SSRF guard.
+WEBHOOKS_ALLOW_PRIVATE: bool = _setting("WEBHOOKS_ALLOW_PRIVATE", bool, False)  # type: ignore[assignment]
+# Seconds to wait for a receiver's answer, and for its connection.
+WEBHOOKS_TIMEOUT: float = _setting("WEBHOOKS_TIMEOUT", float, 10.0)  # type: ignore[assignment]
+WEBHOOKS_CONNECT_TIMEOUT: float = _setting("WEBHOOKS_CONNECT_TIMEOUT", float, 5.0)  # type: ignore[assignment]
+# Seconds before each retry of a failed delivery; after the last, the delivery has failed.
+WEBHOOKS_RETRY_DELAYS: str = env("WEBHOOKS_RETRY_DELAYS", default="5,300,1800,7200,18000,36000")
+# A subscription whose deliveries have failed for this long without a success is disabled ("3d", "12h", "90s").
+WEBHOOKS_DISABLE_AFTER: str = env("WEBHOOKS_DISABLE_AFTER", default="3d")
+# Deliveries sent at once by one sender.
+WEBHOOKS_SEND_THREADS: int = _setting("WEBHOOKS_SEND_THREADS", int, 8)  # type: ignore[assignment]
+try:
+    WEBHOOKS_RETRY_DELAY_SECONDS: list[float] = [float(x) for x in WEBHOOKS_RETRY_DELAYS.split(",") if x.strip()]
+    _count, _unit = float(WEBHOOKS_DISABLE_AFTER[:-1]), WEBHOOKS_DISABLE_AFTER[-1:]
+    WEBHOOKS_DISABLE_AFTER_SECONDS: float = _count * {"s": 1, "m": 60, "h": 3600, "d": 86400}[_unit]
+except (ValueError, KeyError) as _exc:
+    raise ImproperlyConfigured("WEBHOOKS_RETRY_DELAYS must be seconds separated by commas and WEBHOOKS_DISABLE_AFTER "
+                               f"a number and s, m, h or d ({_exc})") from _exc
+if min([*WEBHOOKS_RETRY_DELAY_SECONDS, WEBHOOKS_SEND_THREADS, WEBHOOKS_TIMEOUT, WEBHOOKS_CONNECT_TIMEOUT,
+        WEBHOOKS_DISABLE_AFTER_SECONDS]) <= 0:
+    raise ImproperlyConfigured("WEBHOOKS_RETRY_DELAYS, WEBHOOKS_DISABLE_AFTER, WEBHOOKS_SEND_THREADS and the "
+                               "WEBHOOKS_*TIMEOUT settings must be positive")
+
 # --- Email and alerts (alerts/) -------------------------------------------------------------------------------
 # EMAIL_URL in django-environ's form: smtp://user:pass@mail.example:25, smtp+tls://...:587 (STARTTLS),
 # smtp+ssl://...:465. Empty: every email is written as a file under var/mail/ (nothing is lost, a developer reads

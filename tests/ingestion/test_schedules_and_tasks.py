@@ -33,8 +33,8 @@ def test_setup_schedules_twice_keeps_one_schedule_of_each_name():
     first = {s.name: (s.pk, s.next_run) for s in Schedule.objects.all()}
     call_command("setup_schedules")
 
-    assert Schedule.objects.count() == 7  # three ingestion runs, the relay sweep, the alerts' pass, stale drafts,
-    # the nightly backup
+    assert Schedule.objects.count() == 8  # ingestion runs (3), relay sweep, alerts' pass, stale drafts, nightly backup,
+    # webhooks
     assert {s.name: (s.pk, s.next_run) for s in Schedule.objects.all()} == first  # unchanged, not pushed back
     daily = Schedule.objects.get(name="ingest treasury daily")
     assert daily.schedule_type == Schedule.DAILY and daily.func == "ingestion.tasks.scheduled_ingestion"
@@ -58,8 +58,8 @@ def test_a_changed_setting_updates_the_schedule_of_that_name(settings):
     call_command("setup_schedules")
 
     assert Schedule.objects.filter(name="ingest dws change check").get().minutes == 15
-    assert Schedule.objects.count() == 7  # three ingestion runs, the relay sweep, the alerts' pass, stale drafts,
-    # the nightly backup
+    assert Schedule.objects.count() == 8  # ingestion runs (3), relay sweep, alerts' pass, stale drafts, nightly backup,
+    # webhooks
 
 
 def test_the_daily_run_is_anchored_at_two_in_the_morning_south_african_time():

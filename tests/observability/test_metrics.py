@@ -146,11 +146,14 @@ def test_the_email_queue_counts_what_waits_and_a_registered_queue_appears_beside
     alert_subscribe(email="resident@example.org", target=alert_target(kind=AlertKind.PROJECT, project_id=project.pk),
                     frequency=Frequency.IMMEDIATE, language="en")
     waiting = Delivery.objects.unsent().count()
+    previous = instruments._queues.get("webhook")  # the webhooks app's own reader: put back after
     register_queue("webhook", lambda: QueueStats(waiting=3, retrying=1, given_up=2, oldest_age_seconds=9.5))
     try:
         samples = scrape()
     finally:
         instruments._queues.pop("webhook")
+        if previous is not None:
+            register_queue("webhook", previous)
 
     assert waiting >= 1
     assert value(samples, "bukaamanzi_queue_waiting", queue="email") == waiting
@@ -192,11 +195,14 @@ def test_a_section_whose_query_fails_is_marked_down_and_the_rest_is_still_served
             cursor.execute("SELECT count(*) FROM webhooks_table_never_made")
         raise AssertionError("the query above fails")
 
+    previous = instruments._queues.get("webhook")
     register_queue("webhook", webhooks_not_migrated)
     try:
         samples = scrape()
     finally:
         instruments._queues.pop("webhook")
+        if previous is not None:
+            register_queue("webhook", previous)
 
     assert value(samples, "bukaamanzi_metrics_section_up", section="queues") == 0
     assert value(samples, "bukaamanzi_queue_waiting", queue="email") is None
