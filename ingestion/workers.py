@@ -3,7 +3,8 @@
 A run records its worker (host name, pid, and the process's start time from /proc, since a pid is reused once the
 process is gone) and a heartbeat it refreshes as it works. A run is abandoned when:
 
-- its worker was on this host and that process is gone (or the pid now belongs to another process): exact and
+- its worker was on this host (the same host name and pid namespace: containers on the host network share the
+  host's name but not its pids) and that process is gone (or the pid now belongs to another process): exact and
   immediate, the case of a django-q2 cluster or `manage.py ingest` killed on the one machine the site runs on;
 - its worker was on another host (or /proc is not available) and its heartbeat is older than
   INGESTION_HEARTBEAT_STALE_SECONDS: a pid means nothing across machines, a heartbeat does.
@@ -37,6 +38,15 @@ def process_start_time(pid: int) -> int | None:
     return int(stat.rsplit(")", 1)[1].split()[19])
 
 
+def host_identity() -> str:
+    """The host name, with the pid namespace when /proc tells it: a pid is only meaningful within its namespace."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()} {namespace}"
+
+
 @dataclass(frozen=True)
 class Worker:
     host: str
@@ -50,7 +60,7 @@ class Worker:
 
 def this_worker() -> Worker:
     pid = os.getpid()
-    return Worker(host=socket.gethostname(), pid=pid, started=process_start_time(pid))
+    return Worker(host=host_identity(), pid=pid, started=process_start_time(pid))
 
 
 def heartbeat(run: IngestionRun) -> None:
@@ -77,7 +87,7 @@ def why_abandoned(run: IngestionRun, *, here: str, now: dt.datetime) -> str | No
 
 def fail_abandoned_runs(source: str | None = None) -> list[int]:
     """Mark failed the running runs (of one source, or all) whose worker is gone; returns their ids."""
-    here, now = socket.gethostname(), timezone.now()
+    here, now = host_identity(), timezone.now()
     runs = IngestionRun.objects.filter(status=RunStatus.RUNNING, worker_pid__isnull=False)
     if source is not None:
         runs = runs.of_source(source)

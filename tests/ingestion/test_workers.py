@@ -77,3 +77,13 @@ def test_the_cluster_start_fails_runs_of_every_source_left_by_a_killed_worker() 
     post_spawn.send(sender="django_q", proc_name="Worker-1")
     gone.refresh_from_db()
     assert gone.status == RunStatus.FAILED
+
+
+def test_the_same_host_name_in_another_pid_namespace_is_judged_by_its_heartbeat() -> None:
+    # Containers on the host network share its name, not its pids: a pid from there says nothing here.
+    me = this_worker()
+    other = _running(worker_host=me.host.split()[0] + " pid:[1]", worker_pid=_dead_pid(), worker_started=1,
+                     heartbeat_at=timezone.now())
+    assert fail_abandoned_runs() == []
+    other.refresh_from_db()
+    assert other.status == RunStatus.RUNNING
