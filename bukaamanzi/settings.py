@@ -379,6 +379,11 @@ DWS_MAX_GRID_PAGES: int = _setting("DWS_MAX_GRID_PAGES", int, 200)  # type: igno
 INGESTION_STALE_AFTER_SECONDS: int = _setting(  # type: ignore[assignment]
     "INGESTION_STALE_AFTER_SECONDS", int, Q_TIMEOUT + 300
 )
+# A running run on another host whose heartbeat (refreshed after the harvest and after each loaded batch) is older
+# than this is taken to be abandoned; on the worker's own host its process is checked instead (ingestion.workers).
+INGESTION_HEARTBEAT_STALE_SECONDS: int = _setting(  # type: ignore[assignment]
+    "INGESTION_HEARTBEAT_STALE_SECONDS", int, 600
+)
 # Schedules (times in Africa/Johannesburg), upserted by `manage.py setup_schedules`.
 SCHEDULE_TREASURY_DAILY_AT: str = env("SCHEDULE_TREASURY_DAILY_AT", default="02:00")
 SCHEDULE_DWS_CHECK_MINUTES: int = _setting("SCHEDULE_DWS_CHECK_MINUTES", int, 5)  # type: ignore[assignment]

@@ -15,3 +15,9 @@ class IngestionConfig(AppConfig):
 
         register(MunicipalMoney)
         register(Dws)
+
+        from django_q.signals import post_spawn
+
+        from ingestion.workers import on_cluster_spawn
+
+        post_spawn.connect(on_cluster_spawn, dispatch_uid="ingestion-abandoned-runs")

@@ -13,7 +13,7 @@ municipality and listed in the run's report, never dropped silently.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -111,10 +111,16 @@ def _is_bad_record_error(error: Exception) -> bool:
     return isinstance(error, DatabaseError | ValidationError | ValueError)
 
 
-def load_projects(*, source: str, items: Sequence[ProjectItem], report: RunReport, fetched_at: dt.datetime) -> set[str]:
-    """Upsert projects in batches; return the codes of municipalities whose projects changed."""
+def load_projects(
+    *, source: str, items: Sequence[ProjectItem], report: RunReport, fetched_at: dt.datetime,
+    progress: Callable[[], None] | None = None,
+) -> set[str]:
+    """Upsert projects in batches; return the codes of municipalities whose projects changed. `progress` is
+    called after each batch, outside its transaction (the run's heartbeat)."""
     touched: set[str] = set()
-    for batch in _chunks(items, settings.INGESTION_BATCH_SIZE):
+    for number, batch in enumerate(_chunks(items, settings.INGESTION_BATCH_SIZE)):
+        if progress is not None and number:
+            progress()
         counts = RunReport()
         try:
             with transaction.atomic():

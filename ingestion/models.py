@@ -46,6 +46,17 @@ class IngestionRun(models.Model):
     )
     triggered_by = models.CharField(_("triggered by"), max_length=150, blank=True)
     created_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    # The process that runs it, so that a run whose worker was killed is found at once rather than after
+    # INGESTION_STALE_AFTER_SECONDS (ingestion.workers): on the same host its pid and start time (a pid alone may
+    # be reused), on another host the heartbeat the run refreshes as it works.
+    worker_host = models.CharField(
+        _("worker host"), max_length=255, blank=True, help_text=_("Host name and pid namespace.")
+    )
+    worker_pid = models.PositiveIntegerField(_("worker process id"), null=True, blank=True)
+    worker_started = models.BigIntegerField(
+        _("worker process start"), null=True, blank=True, help_text=_("Clock ticks after boot, from /proc.")
+    )
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     objects = IngestionRunQuerySet.as_manager()
 

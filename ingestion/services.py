@@ -2,7 +2,8 @@
 
 1. **Start**: an `IngestionRun` row is created. The database allows one queued or running run per source
    (a unique constraint), so a second one is recorded as `refused` instead of overlapping. A run whose worker
-   died (older than `INGESTION_STALE_AFTER_SECONDS`) is marked failed first.
+   died is marked failed first: at once when its process is known to be gone (`ingestion.workers`), otherwise
+   once it is older than `INGESTION_STALE_AFTER_SECONDS`.
 2. **Execute**: while a source's circuit breaker is open the run is recorded as `skipped` without a request;
    otherwise the source's `run()` harvests, compares and loads (`ingestion.sources.base`). Whatever happens,
    the run is closed with its counts, its report and a plain-words error; failed and partial runs leave the
@@ -26,12 +27,14 @@ from ingestion.loader import RunReport
 from ingestion.models import IngestionRun, RunStatus
 from ingestion.sources.base import KIND_FULL, UnknownSource, source_class
 from ingestion.sources.errors import SourceFormatError
+from ingestion.workers import fail_abandoned_runs, this_worker
 
 logger = logging.getLogger(__name__)
 
 
 def _expire_stale_runs(source: str) -> None:
     """A run left queued or running by a worker that died would block its source for ever."""
+    fail_abandoned_runs(source)
     limit = timezone.now() - dt.timedelta(seconds=settings.INGESTION_STALE_AFTER_SECONDS)
     IngestionRun.objects.active().of_source(source).filter(created_at__lt=limit).update(
         status=RunStatus.FAILED,
@@ -49,11 +52,13 @@ def ingestion_start_run(
         raise UnknownSource("kind", f"Unknown kind {kind!r} for {found.name}: use one of {', '.join(found.kinds)}.")
     _expire_stale_runs(found.name)
     now = timezone.now()
+    # A run started running is run by this process; a queued one records its worker when a worker claims it.
+    worker = this_worker().fields() if status == RunStatus.RUNNING else {}
     try:
         with transaction.atomic():
             run = IngestionRun.objects.create(
                 source=found.name, kind=kind, status=status, triggered_by=triggered_by[:150],
-                started_at=now if status == RunStatus.RUNNING else None,
+                started_at=now if status == RunStatus.RUNNING else None, **worker,
             )
     except IntegrityError:
         active = IngestionRun.objects.active().of_source(found.name).first()
@@ -80,7 +85,7 @@ def ingestion_queue_run(*, source: str, triggered_by: str, kind: str = KIND_FULL
 def ingestion_execute_run(*, run_id: int, from_path: Path | None = None, force: bool = False) -> IngestionRun:
     """Run a queued run (the task entry point). A run that is not queued any more is left as it is."""
     claimed = IngestionRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=timezone.now()
+        status=RunStatus.RUNNING, started_at=timezone.now(), **this_worker().fields()
     )
     run = IngestionRun.objects.get(pk=run_id)
     if not claimed:

@@ -75,6 +75,13 @@ def daphne(port: int, env: dict[str, str] | None = None, nice: int = 0) -> subpr
                             preexec_fn=(lambda: os.nice(nice)) if nice else None)  # noqa: PLW1509 (no threads yet)
 
 
+def cluster_env() -> dict[str, str]:
+    """The django-q2 cluster runs without the psycopg pool, whatever DB_POOL_MAX_SIZE the site has: it forks its
+    workers after opening pooled connections, parent and children then shared sockets and schedules failed
+    (docs/deploy.md, "The django-q2 cluster and the connection pool"). SpatiaLite ignores the setting."""
+    return {**os.environ, "DB_POOL_MAX_SIZE": "0"}
+
+
 def prepare_metrics_dir() -> Path:
     """Every process started here writes its metrics to files in one directory, which /metrics adds up
     (prometheus-client's multiprocess mode); emptied at start so that totals restart with the site. Exported
@@ -109,7 +116,8 @@ def main() -> None:
         processes.append(daphne(ws_port, nice=int(ws_nice)))
     else:
         processes.append(daphne(port))
-    processes.append(subprocess.Popen([PYTHON, "manage.py", "qcluster"], cwd=ROOT, start_new_session=True))
+    processes.append(subprocess.Popen([PYTHON, "manage.py", "qcluster"], cwd=ROOT, env=cluster_env(),
+                                      start_new_session=True))
     sockets = f"; WebSockets on port {ws_port}" if layout == "split" else ""
     print(f"Buka Amanzi is at http://localhost:{port}/{sockets} (Ctrl-C stops it)", flush=True)
 

@@ -45,9 +45,27 @@ def children_listening(serve: subprocess.Popen[bytes]) -> dict[int, tuple[str, i
     return found
 
 
+def cluster_environment(serve: subprocess.Popen[bytes]) -> dict[bytes, bytes]:
+    """The environment serve.py gave its `manage.py qcluster` child."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            status = (entry / "status").read_text()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        parent = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+        if parent == serve.pid and b"qcluster" in argv:
+            return dict(item.partition(b"=")[::2] for item in environ.split(b"\0") if item)
+    raise AssertionError("serve.py started no qcluster")
+
+
 def test_the_split_layout_serves_pages_and_sockets_from_two_processes(tmp_path: Path) -> None:
     port, ws_port = free_port(), free_port()
-    site = Site.in_directory(tmp_path, port, PORT=str(port), WS_PORT=str(ws_port), WEB_LAYOUT="split")
+    site = Site.in_directory(tmp_path, port, PORT=str(port), WS_PORT=str(ws_port), WEB_LAYOUT="split",
+                             DB_POOL_MAX_SIZE="10")
     site.env.pop("WS_PUBLIC_PORT", None)
     site.manage("migrate", "--no-input", "-v", "0")
     site.start_redis()
@@ -61,6 +79,8 @@ def test_the_split_layout_serves_pages_and_sockets_from_two_processes(tmp_path: 
         assert {listen: name for listen, (name, _) in servers.items()} == {port: "granian", ws_port: "daphne"}
         assert (nice_of(servers[port][1]), nice_of(servers[ws_port][1])) == (nice_of(os.getpid()),
                                                                               min(nice_of(os.getpid()) + 10, 19))
+        # The django-q2 cluster runs without the psycopg pool whatever the site sets (docs/deploy.md).
+        assert cluster_environment(serve).get(b"DB_POOL_MAX_SIZE") == b"0"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/pipeline/", timeout=10) as response:
             assert f'data-live-ws-port="{ws_port}"' in response.read().decode()
 

@@ -42,6 +42,7 @@ from ingestion.loader import (
 )
 from ingestion.models import IngestionRun, RunStatus
 from ingestion.sources.errors import SourceFormatError
+from ingestion.workers import heartbeat
 
 KIND_FULL = "full"
 KIND_CHANGE_CHECK = "change_check"
@@ -148,6 +149,7 @@ class IngestionSource(abc.ABC, Generic[H]):
 
     def run(self) -> tuple[RunStatus, str]:
         harvest = self.harvest_files(self.from_path) if self.from_path else self.harvest_network()
+        self.heartbeat()
         digest = self.fingerprint(harvest)
         self.run_row.fetched_hash = digest
         self.report.sections["fetched"] = self.describe(harvest)
@@ -164,12 +166,19 @@ class IngestionSource(abc.ABC, Generic[H]):
         if items:
             with transaction.atomic():
                 remove_demo_data(self.report)
-        touched = load_projects(source=self.name, items=items, report=self.report, fetched_at=fetched_at)
+        touched = load_projects(
+            source=self.name, items=items, report=self.report, fetched_at=fetched_at, progress=self.heartbeat
+        )
         self.load_extras(harvest, matcher, fetched_at)
+        self.heartbeat()
         finish_municipalities(touched, self.report)
         if self.report.failed:
             return RunStatus.PARTIAL, f"{self.report.failed} record(s) could not be stored"
         return RunStatus.SUCCESS, ""
+
+    def heartbeat(self) -> None:
+        """Tell other hosts this run is alive (ingestion.workers); called between transactions, never in one."""
+        heartbeat(self.run_row)
 
     def _last_hash(self) -> str | None:
         last = (
