@@ -169,6 +169,7 @@ def test_change_reaching_a_client_through_two_groups_is_delivered_once() -> None
         ('{"action": "subscribe", "filters": {"municipality_id": "NOPE1"}}', "not_found", "filters.municipality_id"),
         ('{"action": "resume", "last_id": -4}', "invalid_field", "last_id"),
         ('{"action": "resume", "last_id": 3}', "not_subscribed", "action"),
+        ('{"action": "subscribe", "last_id": "7"}', "invalid_field", "last_id"),
     ],
 )
 def test_malformed_message_gets_an_error_naming_the_field_and_the_socket_stays_open(
@@ -251,6 +252,59 @@ def test_reconnecting_client_gets_what_it_missed_in_order_after_resume() -> None
         assert (await receive(client))["id"] > ids[-1]
         await client.disconnect()
 
+    async_to_sync(scenario)()
+
+
+def test_subscribe_with_last_id_replays_first_and_a_change_arriving_during_the_replay_comes_after_it_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reconnecting client sends `subscribe` with its last id. Changes are committed and relayed to the group
+    while the replay is being read (the consumer has joined it): they come after the replay, in id order, once."""
+    from realtime import consumers
+
+    read_replay = consumers.replay_rows
+    during: list[str] = []
+
+    async def replay_with_live_changes(*args: object) -> object:
+        for value in during:
+            await change_progress(project, value)  # relayed live to the group the consumer has just joined
+        answer = await read_replay(*args)
+        await change_progress(project, "90")  # committed after the replay's read: live only
+        return answer
+
+    monkeypatch.setattr(consumers, "replay_rows", replay_with_live_changes)
+
+    async def scenario() -> None:
+        client = await connect()
+        await send(client, action="subscribe", entity_type="project", entity_id=str(project.pk))
+        await change_progress(project, "10")
+        last_seen = (await receive(client))["id"]
+        await client.disconnect()
+        for value in ("20", "30"):
+            await change_progress(project, value)  # nobody is listening
+
+        during.extend(["40", "50"])
+        client = await connect()
+        confirmed = await send(client, action="subscribe", entity_type="project", entity_id=str(project.pk),
+                               last_id=last_seen)
+        assert confirmed["type"] == "subscription_confirmed"
+        messages = []
+        while not messages or messages[-1]["type"] != "data_update" or messages[-1]["data"]["new_values"] != {
+            "progress_percentage": "90"
+        }:
+            messages.append(await receive(client))
+        assert await nothing_more(client)
+        updates = [m for m in messages if m["type"] == "data_update"]
+        values = [m["data"]["new_values"]["progress_percentage"] for m in updates]
+        assert values == ["20", "30", "40", "50", "90"]
+        ids = [m["id"] for m in updates]
+        assert ids == sorted(set(ids))
+        complete = [m for m in messages if m["type"] == "resume_complete"]
+        assert complete == [{"type": "resume_complete", "replayed": 4, "latest_id": ids[3]}]
+        assert messages.index(complete[0]) == 4  # after the replay, before the change made after its read
+        await client.disconnect()
+
+    project = async_to_sync(make_project)()
     async_to_sync(scenario)()
 
 
