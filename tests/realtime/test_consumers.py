@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -12,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from bukaamanzi.asgi import application
+from bukaamanzi.lib.redis_server import start_private_redis
 from projects.models import Project, Status
 from realtime import relay
 from realtime.notify import system_error_send
@@ -19,6 +24,7 @@ from realtime.tasks import project_progress_set
 from reports.services import report_submit
 from tests.factories import ProjectFactory, municipality
 from tests.realtime.conftest import HEADERS, connect, receive, send
+from tests.realtime.test_relay import redis_layer
 
 pytestmark = pytest.mark.django_db
 
@@ -383,6 +389,63 @@ def test_progress_decimal_survives_as_an_exact_string() -> None:
         update = await receive(client)
         assert update["data"]["old_values"]["progress_percentage"] == "33.33"
         assert update["data"]["new_values"]["progress_percentage"] == "66.67"
+        await client.disconnect()
+
+    async_to_sync(scenario)()
+
+
+
+class PrivateRedis:
+    """A redis-server of this test's own (the session one is shared with other tests), which it can restart."""
+
+    def __init__(self) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="ba-redis-"))
+        self.socket = self.directory / "redis.sock"
+        self.process = start_private_redis(self.socket)
+
+    def restart(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.process = start_private_redis(self.socket)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def restartable_redis(settings: pytest.FixtureRequest) -> Iterator[PrivateRedis]:
+    redis = PrivateRedis()
+    settings.CHANNEL_LAYERS = redis_layer(f"unix://{redis.socket}")
+    yield redis
+    redis.stop()
+
+
+def test_change_committed_the_moment_redis_is_back_reaches_a_client_that_stayed_connected(
+    restartable_redis: PrivateRedis,
+) -> None:
+    """Redis restarts under a connected client. The first change after it is published at once, before this
+    process's pub/sub connection has subscribed again (redis-py reconnects it on the receive loop's next try, a
+    second or so later), so Redis hands it to no one and the relay marks it sent. The consumer must replay it
+    when the layer is back (realtime/layers.py, `layer.reconnected`)."""
+
+    async def scenario() -> None:
+        project = await make_project()
+        client = await connect()
+        await send(client, action="subscribe", entity_type="project", entity_id=str(project.pk))
+        await change_progress(project, "10")
+        first = await receive(client)
+
+        await asyncio.to_thread(restartable_redis.restart)
+        await change_progress(project, "20")  # published and marked sent within milliseconds of the restart
+
+        update = await receive(client, timeout=10)
+        assert update["data"]["new_values"] == {"progress_percentage": "20"}
+        assert update["id"] > first["id"]
+        assert await nothing_more(client)
+        await change_progress(project, "30")  # and live again
+        assert (await receive(client))["data"]["new_values"] == {"progress_percentage": "30"}
         await client.disconnect()
 
     async_to_sync(scenario)()
