@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 CLOSE_TOO_MANY_CONNECTIONS = 4429  # this process is full: retry later, with backoff
 CLOSE_NOT_FOUND = 4404  # the municipality or project in the URL does not exist
 CLOSE_TRY_AGAIN_LATER = 1013  # the channel layer is unreachable just now
+CLOSE_SERVICE_RESTART = 1012  # the replay after a channel-layer reconnect failed: reconnect and resume
 
 SEEN_IDS_KEPT = 2048
 
@@ -130,15 +131,25 @@ class _CappedConsumer(AsyncWebsocketConsumer):
     async def system_error(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["text"])
 
+    async def layer_reconnected(self, event: dict[str, Any]) -> None:
+        """Pages refetch themselves after their own reconnects only (live.js); the JSON feed replays (below)."""
+
 
 class ChangeFeedConsumer(_CappedConsumer):
-    """`/ws/projects`: subscribe to projects, municipalities or everything, with filters."""
+    """`/ws/projects`: subscribe to projects, municipalities or everything, with filters.
+
+    Ordering: Channels dispatches one message at a time per consumer, so a live change that arrives while a
+    replay is read and sent waits in this consumer's channel queue (it is held there) and is handled after it;
+    `seen` then drops the ids the replay already sent. A `subscribe` that carries `last_id` joins the group and
+    replays in one step, so nothing live can come between them (with `subscribe` then `resume`, a change
+    handled between the two messages overtook the replay: docs/deploy.md, "A socket process dies")."""
 
     async def connected(self) -> None:
         self.subscriptions: dict[tuple[str, str | None], Subscription] = {}
         self.seen = _SeenIds()
-        self.replaying = False
-        self.held: list[dict[str, Any]] = []
+        # The newest change id this socket has been handed by its groups (sent, or filtered out) or has replayed
+        # past: where a replay starts when the channel layer's connection comes back (`layer_reconnected`).
+        self.synced_to = 0
 
     def joined_groups(self) -> set[str]:
         return {groups.SYSTEM} | {sub.group for sub in getattr(self, "subscriptions", {}).values()}
@@ -152,11 +163,11 @@ class ChangeFeedConsumer(_CappedConsumer):
             if request.action == "ping":
                 await self.send_json({"type": "pong", "timestamp": timezone.localtime().isoformat()})
             elif request.action == "subscribe":
-                await self.subscribe(await self.subscription_for(request))
+                await self.subscribe(await self.subscription_for(request), request.last_id)
             elif request.action == "unsubscribe":
                 await self.unsubscribe(await self.subscription_for(request))
             elif request.action == "resume":
-                await self.resume(request.last_id)
+                await self.resume(request.last_id or 0)
         except ProtocolError as error:
             await self.send_json(error.as_message())
 
@@ -183,7 +194,8 @@ class ChangeFeedConsumer(_CappedConsumer):
             project_types=request.project_types,
         )
 
-    async def subscribe(self, subscription: Subscription) -> None:
+    async def subscribe(self, subscription: Subscription, last_id: int | None = None) -> None:
+        """Join the subscription's group; with `last_id`, replay what came after it before anything live."""
         if subscription.key not in self.subscriptions and len(self.subscriptions) >= settings.WS_MAX_SUBSCRIPTIONS:
             raise ProtocolError(
                 "too_many_subscriptions",
@@ -196,9 +208,12 @@ class ChangeFeedConsumer(_CappedConsumer):
             logger.warning("Subscription failed, channel layer unavailable: %s", exc)
             raise ProtocolError("unavailable", _("Live updates are unavailable just now; try again shortly.")) from exc
         self.subscriptions[subscription.key] = subscription
-        await self.send_json(
-            {"type": "subscription_confirmed", **subscription.as_dict(), "latest_id": await latest_change_id()}
-        )
+        latest = await latest_change_id()
+        if last_id is None:
+            self.synced_to = max(self.synced_to, latest)
+        await self.send_json({"type": "subscription_confirmed", **subscription.as_dict(), "latest_id": latest})
+        if last_id is not None:
+            await self.replay(last_id, answer_complete=True)
 
     async def unsubscribe(self, subscription: Subscription) -> None:
         removed = self.subscriptions.pop(subscription.key, None)
@@ -213,33 +228,44 @@ class ChangeFeedConsumer(_CappedConsumer):
         """Send what the client missed after `last_id`, in order, then carry on live."""
         if not self.subscriptions:
             raise ProtocolError("not_subscribed", _("Subscribe first, then resume."), field="action")
-        # Live changes that arrive while the replay is read wait, so that the client sees ids in order.
-        self.replaying = True
+        await self.replay(last_id, answer_complete=True)
+
+    async def replay(self, last_id: int, *, answer_complete: bool) -> None:
+        """Send the changes after `last_id` that the subscriptions want and this socket has not had, oldest first
+        (or `resync` past the replay limit); `resume_complete` after them when the client asked."""
+        rows, latest = await replay_rows(list(self.subscriptions.values()), last_id, settings.WS_REPLAY_LIMIT)
+        if rows is None:
+            await self.send_json({"type": "resync", "reason": "too_many_missed", "latest_id": latest,
+                                  "limit": settings.WS_REPLAY_LIMIT})
+            self.synced_to = max(self.synced_to, latest)
+            return
+        sent = 0
+        for change_id, match, text in rows:
+            if self.wanted(match) and self.seen.add(change_id):
+                await self.send(text_data=text)
+                sent += 1
+        self.synced_to = max(self.synced_to, latest)
+        if answer_complete:
+            await self.send_json({"type": "resume_complete", "replayed": sent, "latest_id": latest})
+
+    async def layer_reconnected(self, event: dict[str, Any]) -> None:
+        """This process's channel-layer connection came back after a loss (realtime/layers.py): replay what the
+        groups may have carried meanwhile. Unsolicited, so no `resume_complete`; if the replay cannot be read,
+        close with 1012 and the client reconnects and resumes by itself."""
+        if not getattr(self, "subscriptions", None):
+            return
         try:
-            rows, latest = await replay_rows(list(self.subscriptions.values()), last_id, settings.WS_REPLAY_LIMIT)
-            if rows is None:
-                await self.send_json({"type": "resync", "reason": "too_many_missed", "latest_id": latest,
-                                      "limit": settings.WS_REPLAY_LIMIT})
-            else:
-                sent = 0
-                for change_id, match, text in rows:
-                    if self.wanted(match) and self.seen.add(change_id):
-                        await self.send(text_data=text)
-                        sent += 1
-                await self.send_json({"type": "resume_complete", "replayed": sent, "latest_id": latest})
-        finally:
-            self.replaying = False
-            held, self.held = self.held, []
-            for event in held:
-                await self.change_update(event)
+            await self.replay(self.synced_to, answer_complete=False)
+        except Exception as exc:
+            logger.warning("Replay after a channel-layer reconnect failed, closing the socket: %s", exc)
+            await self.close(code=CLOSE_SERVICE_RESTART, reason="live updates restarted")
 
     def wanted(self, match: dict[str, str]) -> bool:
         return any(sub.matches(match) for sub in self.subscriptions.values())
 
     async def change_update(self, event: dict[str, Any]) -> None:
-        if self.replaying:
-            self.held.append(event)
-        elif self.wanted(event["match"]) and self.seen.add(event["id"]):
+        self.synced_to = max(self.synced_to, event["id"])
+        if self.wanted(event["match"]) and self.seen.add(event["id"]):
             await self.send(text_data=event["text"])
 
     async def html_fragments(self, event: dict[str, Any]) -> None:

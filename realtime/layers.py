@@ -11,6 +11,9 @@ This overrides one private method of channels-redis (`RedisSingleShardConnection
 version in requirements.txt) and `groups_listened` reads its private shard and group names. `bench/internals/
 compare.py layers` measures the slices against the plain layer (docs/realtime.md, "Library ties");
 tests/test_library_ties.py fails on another channels-redis version and checks the names against a real Redis.
+
+It also tells local consumers when the shard's pub/sub connection has come back after a loss (`layer.reconnected`,
+below): while a process was not subscribed, Redis handed group messages to no one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 from channels_redis import pubsub
 
 SLICE = 10
+RECONNECTED = {"type": "layer.reconnected"}
 
 
 class _SlicedShardConnection(pubsub.RedisSingleShardConnection):
@@ -29,6 +33,33 @@ class _SlicedShardConnection(pubsub.RedisSingleShardConnection):
         super().__init__(*args, **kwargs)
         self._fanout: deque[tuple[list[str], bytes]] = deque()
         self._fanout_task: asyncio.Task[None] | None = None
+        self._watched: Any = None
+
+    # --- Reconnects ------------------------------------------------------------------------------------------
+    # Why this way: channels-redis 4.3 keeps `on_reconnect` but never calls it; redis-py's PubSub reconnects by
+    # itself (the receive loop's next read) and re-sends SUBSCRIBE for every channel from a connect callback. Any
+    # message published between the loss and that re-subscription reached no one, and the relay has already
+    # marked it sent (docs/deploy.md, "Redis restarts during a burst"). So we register a second connect callback
+    # on the same connection; it runs after the re-subscription was sent and puts `layer.reconnected` in every
+    # local channel's queue, behind whatever was already there. Each JSON consumer then replays from the newest
+    # id it was handed: its database read starts after the SUBSCRIBE went out, so a change published too early
+    # is in the replay and one published later comes live (and is dropped as a duplicate if both). A periodic
+    # gap check would need the newest published id per group and would find a loss only on its next tick.
+    # Callbacks run on reconnects only: redis-py connects the first time before PubSub registers its own.
+
+    async def subscribe(self, channel: str) -> None:
+        await super().subscribe(channel)
+        connection = self._pubsub.connection if self._pubsub is not None else None
+        if connection is not None and connection is not self._watched:
+            connection.register_connect_callback(self._reconnected)  # kept as a weak method by redis-py
+            self._watched = connection
+
+    async def _reconnected(self, connection: Any) -> None:
+        members = list(self.channel_layer.channels)
+        if members:
+            self._fanout.append((members, self.channel_layer.channel_layer.serialize(RECONNECTED)))
+            if self._fanout_task is None or self._fanout_task.done():
+                self._fanout_task = asyncio.ensure_future(self._drain())
 
     def _receive_message(self, message: dict[str, Any] | None) -> None:
         if message is None:

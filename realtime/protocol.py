@@ -98,7 +98,8 @@ class Request:
     statuses: frozenset[str] = frozenset()
     municipality: str | None = None
     project_types: frozenset[str] = frozenset()
-    last_id: int = 0
+    # `resume`: always set. `subscribe`: optional; the change id to replay after before anything live is sent.
+    last_id: int | None = None
 
 
 def parse(text: str | None) -> Request:
@@ -155,6 +156,7 @@ def parse(text: str | None) -> Request:
             field="filters.municipality_id",
         )
     project_types = frozenset(v.casefold() for v in _string_set(filters.get("project_type"), "filters.project_type"))
+    last_id = payload.get("last_id")
     return Request(
         action=action,
         entity_type=entity_type,
@@ -162,6 +164,7 @@ def parse(text: str | None) -> Request:
         statuses=statuses,
         municipality=municipality.strip() if municipality else None,
         project_types=project_types,
+        last_id=_last_id(last_id) if action == "subscribe" and last_id is not None else None,
     )
 
 

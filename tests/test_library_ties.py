@@ -26,7 +26,9 @@ TIES = [
      "that AsyncConsumer.dispatch still only runs aclose_old_connections and then the handler"),
     ("channels-redis", "4.3.", "realtime/layers.py",
      "RedisSingleShardConnection._receive_message and _do_receiving, RedisPubSubChannelLayer._get_layer and "
-     "_layers, RedisPubSubLoopLayer._shards, _get_shard and _get_group_channel_name, shard._redis"),
+     "_layers, RedisPubSubLoopLayer._shards, _get_shard and _get_group_channel_name, shard._redis; for the "
+     "reconnect notice, RedisSingleShardConnection.subscribe and _pubsub, redis-py's PubSub.connection and "
+     "register_connect_callback (and that channels-redis still never calls on_reconnect)"),
 ]
 
 
@@ -108,6 +110,7 @@ async def test_pushed_changes_skip_close_old_connections_and_control_messages_do
 
 def test_channels_redis_still_has_what_the_sliced_layer_overrides() -> None:
     from channels_redis import pubsub
+    from redis.asyncio.connection import AbstractConnection
 
     assert "self._receive_message(message)" in inspect.getsource(pubsub.RedisSingleShardConnection._do_receiving)
     assert "_layers" in inspect.getsource(pubsub.RedisPubSubChannelLayer.__init__)
@@ -115,8 +118,11 @@ def test_channels_redis_still_has_what_the_sliced_layer_overrides() -> None:
     for owner, name in [(pubsub.RedisPubSubChannelLayer, "_get_layer"), (pubsub.RedisPubSubLoopLayer, "_get_shard"),
                         (pubsub.RedisPubSubLoopLayer, "_get_group_channel_name"),
                         (pubsub.RedisSingleShardConnection, "_ensure_redis"), (pubsub, "_wrap_close"),
-                        (pubsub, "decode_hosts")]:
+                        (pubsub, "decode_hosts"), (pubsub.RedisSingleShardConnection, "subscribe"),
+                        (AbstractConnection, "register_connect_callback")]:
         assert hasattr(owner, name), f"{owner.__name__}.{name}"
+    assert "on_reconnect(" not in inspect.getsource(pubsub)  # once it is called, use it instead of the callback
+    assert "self._pubsub = self._redis.pubsub()" in inspect.getsource(pubsub.RedisSingleShardConnection._ensure_redis)
 
 
 def test_the_sliced_layer_delivers_a_group_message_to_every_member_in_order(redis_server: str) -> None:

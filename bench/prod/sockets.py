@@ -9,7 +9,8 @@ PostGIS, Redis), connects the clients to nginx's /ws/ (nginx spreads them over t
 subscribed to one project, and commits `--changes` changes through the service path from a driver process (the
 relay sends on commit, as in a web request). With --kill-socket-after N, the first socket process is killed
 (SIGKILL) after the Nth change: its clients reconnect through nginx, which sends them to the other process, and
-ask for what they missed with `resume` from the last change id they saw. With --restart-redis-after N, Redis is
+ask for what they missed by sending `subscribe` with `last_id`, the last change id they saw (the server replays
+before anything live). With --restart-redis-after N, Redis is
 killed after the Nth change and started again --redis-down seconds later (changes go on being committed).
 Every client must receive every change
 exactly once and in order. Prints a JSON summary and the line "lost: L, duplicated: D, out of order: O"; exits 1
@@ -56,7 +57,7 @@ async def run_clients(url: str, origin: str, count: int, project: str, out: Path
     connected: set[int] = set()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    subscribe = json.dumps({"action": "subscribe", "entity_type": "project", "entity_id": project})
+    subscribe = {"action": "subscribe", "entity_type": "project", "entity_id": project}
 
     async def one(index: int) -> None:
         log = receipts[index]
@@ -64,13 +65,14 @@ async def run_clients(url: str, origin: str, count: int, project: str, out: Path
         while not stop.is_set():
             try:
                 async with connect(url, origin=origin, open_timeout=30, ping_interval=None, max_queue=None) as ws:
-                    await ws.send(subscribe)
                     if log:
-                        # A reconnect: ask for what was missed, from the last id seen, right behind the subscribe.
-                        # Waiting for the confirmation first leaves a gap in which a live change overtakes the
-                        # replay (the client then sees ids out of order; docs/deploy.md, "A socket process dies").
-                        await ws.send(json.dumps({"action": "resume", "last_id": log[-1][0]}))
+                        # A reconnect: the subscription carries the last id seen, so the server replays what was
+                        # missed before anything live (a separate `resume` after `subscribe` left a gap in which a
+                        # live change overtook the replay; docs/deploy.md, "A socket process dies").
+                        await ws.send(json.dumps({**subscribe, "last_id": log[-1][0]}))
                         trace[index].append(f"resume {log[-1][0]}")
+                    else:
+                        await ws.send(json.dumps(subscribe))
                     json.loads(await ws.recv())  # subscription_confirmed
                     connected.add(index)
                     attempt = 0

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -12,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from bukaamanzi.asgi import application
+from bukaamanzi.lib.redis_server import start_private_redis
 from projects.models import Project, Status
 from realtime import relay
 from realtime.notify import system_error_send
@@ -19,6 +24,7 @@ from realtime.tasks import project_progress_set
 from reports.services import report_submit
 from tests.factories import ProjectFactory, municipality
 from tests.realtime.conftest import HEADERS, connect, receive, send
+from tests.realtime.test_relay import redis_layer
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +175,7 @@ def test_change_reaching_a_client_through_two_groups_is_delivered_once() -> None
         ('{"action": "subscribe", "filters": {"municipality_id": "NOPE1"}}', "not_found", "filters.municipality_id"),
         ('{"action": "resume", "last_id": -4}', "invalid_field", "last_id"),
         ('{"action": "resume", "last_id": 3}', "not_subscribed", "action"),
+        ('{"action": "subscribe", "last_id": "7"}', "invalid_field", "last_id"),
     ],
 )
 def test_malformed_message_gets_an_error_naming_the_field_and_the_socket_stays_open(
@@ -254,6 +261,59 @@ def test_reconnecting_client_gets_what_it_missed_in_order_after_resume() -> None
     async_to_sync(scenario)()
 
 
+def test_subscribe_with_last_id_replays_first_and_a_change_arriving_during_the_replay_comes_after_it_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reconnecting client sends `subscribe` with its last id. Changes are committed and relayed to the group
+    while the replay is being read (the consumer has joined it): they come after the replay, in id order, once."""
+    from realtime import consumers
+
+    read_replay = consumers.replay_rows
+    during: list[str] = []
+
+    async def replay_with_live_changes(*args: object) -> object:
+        for value in during:
+            await change_progress(project, value)  # relayed live to the group the consumer has just joined
+        answer = await read_replay(*args)
+        await change_progress(project, "90")  # committed after the replay's read: live only
+        return answer
+
+    monkeypatch.setattr(consumers, "replay_rows", replay_with_live_changes)
+
+    async def scenario() -> None:
+        client = await connect()
+        await send(client, action="subscribe", entity_type="project", entity_id=str(project.pk))
+        await change_progress(project, "10")
+        last_seen = (await receive(client))["id"]
+        await client.disconnect()
+        for value in ("20", "30"):
+            await change_progress(project, value)  # nobody is listening
+
+        during.extend(["40", "50"])
+        client = await connect()
+        confirmed = await send(client, action="subscribe", entity_type="project", entity_id=str(project.pk),
+                               last_id=last_seen)
+        assert confirmed["type"] == "subscription_confirmed"
+        messages = []
+        while not messages or messages[-1]["type"] != "data_update" or messages[-1]["data"]["new_values"] != {
+            "progress_percentage": "90"
+        }:
+            messages.append(await receive(client))
+        assert await nothing_more(client)
+        updates = [m for m in messages if m["type"] == "data_update"]
+        values = [m["data"]["new_values"]["progress_percentage"] for m in updates]
+        assert values == ["20", "30", "40", "50", "90"]
+        ids = [m["id"] for m in updates]
+        assert ids == sorted(set(ids))
+        complete = [m for m in messages if m["type"] == "resume_complete"]
+        assert complete == [{"type": "resume_complete", "replayed": 4, "latest_id": ids[3]}]
+        assert messages.index(complete[0]) == 4  # after the replay, before the change made after its read
+        await client.disconnect()
+
+    project = async_to_sync(make_project)()
+    async_to_sync(scenario)()
+
+
 def test_resume_past_the_replay_limit_asks_the_client_to_resync(settings: pytest.FixtureRequest) -> None:
     settings.WS_REPLAY_LIMIT = 3
 
@@ -329,6 +389,63 @@ def test_progress_decimal_survives_as_an_exact_string() -> None:
         update = await receive(client)
         assert update["data"]["old_values"]["progress_percentage"] == "33.33"
         assert update["data"]["new_values"]["progress_percentage"] == "66.67"
+        await client.disconnect()
+
+    async_to_sync(scenario)()
+
+
+
+class PrivateRedis:
+    """A redis-server of this test's own (the session one is shared with other tests), which it can restart."""
+
+    def __init__(self) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="ba-redis-"))
+        self.socket = self.directory / "redis.sock"
+        self.process = start_private_redis(self.socket)
+
+    def restart(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.process = start_private_redis(self.socket)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def restartable_redis(settings: pytest.FixtureRequest) -> Iterator[PrivateRedis]:
+    redis = PrivateRedis()
+    settings.CHANNEL_LAYERS = redis_layer(f"unix://{redis.socket}")
+    yield redis
+    redis.stop()
+
+
+def test_change_committed_the_moment_redis_is_back_reaches_a_client_that_stayed_connected(
+    restartable_redis: PrivateRedis,
+) -> None:
+    """Redis restarts under a connected client. The first change after it is published at once, before this
+    process's pub/sub connection has subscribed again (redis-py reconnects it on the receive loop's next try, a
+    second or so later), so Redis hands it to no one and the relay marks it sent. The consumer must replay it
+    when the layer is back (realtime/layers.py, `layer.reconnected`)."""
+
+    async def scenario() -> None:
+        project = await make_project()
+        client = await connect()
+        await send(client, action="subscribe", entity_type="project", entity_id=str(project.pk))
+        await change_progress(project, "10")
+        first = await receive(client)
+
+        await asyncio.to_thread(restartable_redis.restart)
+        await change_progress(project, "20")  # published and marked sent within milliseconds of the restart
+
+        update = await receive(client, timeout=10)
+        assert update["data"]["new_values"] == {"progress_percentage": "20"}
+        assert update["id"] > first["id"]
+        assert await nothing_more(client)
+        await change_progress(project, "30")  # and live again
+        assert (await receive(client))["data"]["new_values"] == {"progress_percentage": "30"}
         await client.disconnect()
 
     async_to_sync(scenario)()
