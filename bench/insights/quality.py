@@ -24,7 +24,6 @@ import datetime as dt
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -34,32 +33,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import bench_database_url  # noqa: E402
+
 SEED = 20261207
-PG_DATABASE = "bukaamanzi_bench_quality"
-SQLITE_PATH = ROOT / "var" / "bench" / "quality.sqlite3"
 PREFIX = "BENCHQ-"
 BATCH = 5000
-
-
-def postgis_url(reseed: bool) -> str:
-    url = subprocess.run(["scripts/pg.sh", "start"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    host = url.strip().split("host=", 1)[1]
-    import psycopg
-
-    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as connection:
-        if reseed:
-            connection.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]).fetchone():
-            connection.execute(f"CREATE DATABASE {PG_DATABASE}")
-    return f"postgis://postgres@/{PG_DATABASE}?host={host}"
-
-
-def spatialite_url(reseed: bool) -> str:
-    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    if reseed:
-        for path in SQLITE_PATH.parent.glob(SQLITE_PATH.name + "*"):
-            path.unlink()
-    return f"spatialite:///{SQLITE_PATH}"
 
 
 def seed(count: int, histories: int, rng: random.Random) -> None:
@@ -139,8 +117,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reseed", action="store_true")
     arguments = parser.parse_args()
-    os.environ["DATABASE_URL"] = (postgis_url(arguments.reseed) if arguments.database == "postgis"
-                                  else spatialite_url(arguments.reseed))
+    os.environ["DATABASE_URL"] = bench_database_url(arguments.database, "quality", arguments.reseed)
     os.environ["CHANNEL_LAYER"] = "memory"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bukaamanzi.settings")

@@ -19,37 +19,18 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-SQLITE_PATH = ROOT / "var" / "bench" / "open311.sqlite3"
-PG_DATABASE = "bukaamanzi_bench_open311"
+
+from bench.databases import bench_database_url  # noqa: E402
+
 SEED = 20261207
 PATHS = ["/open311/v2/requests.json", "/open311/v2/requests.xml",
          "/open311/v2/requests.json?status=open&service_code=issue", "/open311/v2/requests/{id}.json"]
-
-
-def database_url(kind: str, reseed: bool) -> str:
-    if kind == "spatialite":
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        if reseed:
-            for path in SQLITE_PATH.parent.glob(SQLITE_PATH.name + "*"):
-                path.unlink()
-        return f"spatialite:///{SQLITE_PATH}"
-    url = subprocess.run(["scripts/pg.sh", "start"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    host = url.strip().split("host=", 1)[1]
-    import psycopg
-
-    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as connection:
-        if reseed:
-            connection.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]).fetchone():
-            connection.execute(f"CREATE DATABASE {PG_DATABASE}")
-    return f"postgis://postgres@/{PG_DATABASE}?host={host}"
 
 
 def seed(count: int) -> dict[str, object]:
@@ -149,7 +130,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--reseed", action="store_true")
     arguments = parser.parse_args()
-    os.environ["DATABASE_URL"] = database_url(arguments.database, arguments.reseed)
+    os.environ["DATABASE_URL"] = bench_database_url(arguments.database, "open311", arguments.reseed)
     os.environ["CHANNEL_LAYER"] = "memory"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bukaamanzi.settings")

@@ -35,7 +35,6 @@ import math
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -47,9 +46,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import bench_database_url  # noqa: E402
+
 SEED = 20261214
-PG_DATABASE = "bukaamanzi_bench_nearby"
-SQLITE_PATH = ROOT / "var" / "bench" / "nearby.sqlite3"
 TITLE = "BENCH nearby"
 NEIGHBOURHOOD_SPREAD_M = 600
 # (neighbourhoods, their spread around the seat in km, the share of reports) by municipality category
@@ -68,28 +67,6 @@ def emit(record: dict[str, Any]) -> None:
 
 
 # --- The database -----------------------------------------------------------------------------------------
-
-
-def postgis_url(reseed: bool) -> str:
-    """The bench's database in the private cluster (started when it is not running), created when missing."""
-    url = subprocess.run(["scripts/pg.sh", "start"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    host = url.strip().split("host=", 1)[1]
-    import psycopg
-
-    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as connection:
-        if reseed:
-            connection.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]).fetchone():
-            connection.execute(f"CREATE DATABASE {PG_DATABASE}")
-    return f"postgis://postgres@/{PG_DATABASE}?host={host}"
-
-
-def spatialite_url(reseed: bool) -> str:
-    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    if reseed:
-        for path in SQLITE_PATH.parent.glob(SQLITE_PATH.name + "*"):  # the file and its WAL and shared memory
-            path.unlink()
-    return f"spatialite:///{SQLITE_PATH}"
 
 
 # --- Where reports are ------------------------------------------------------------------------------------
@@ -332,7 +309,7 @@ def main() -> None:
     parser.add_argument("--json-out", default="", metavar="PATH", help="also write the JSON lines to PATH")
     arguments = parser.parse_args()
 
-    url = postgis_url(arguments.reseed) if arguments.database == "postgis" else spatialite_url(arguments.reseed)
+    url = bench_database_url(arguments.database, "nearby", arguments.reseed)
     os.environ["DATABASE_URL"] = url
     os.environ["CHANNEL_LAYER"] = "memory"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
