@@ -236,6 +236,8 @@ Q_CLUSTER = {
     "poll": 1,
     "save_limit": 500,
     "label": "Tasks",
+    # The stock ORM broker, but a database outage no longer kills the cluster (bukaamanzi/lib/q2broker.py).
+    "broker_class": "bukaamanzi.lib.q2broker.ResilientORM",
 }
 
 # --- Auth, i18n, time -----------------------------------------------------------------------------------

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -30,6 +31,8 @@ from ingestion.sources.errors import SourceFormatError
 from ingestion.workers import fail_abandoned_runs, this_worker
 
 logger = logging.getLogger(__name__)
+# How long closing a run waits for the database (a restart takes seconds); then the run is left to the stale check.
+CLOSE_PATIENCE_S = 120.0
 
 
 def _expire_stale_runs(source: str) -> None:
@@ -130,12 +133,28 @@ def _execute(run: IngestionRun, *, from_path: Path | None, force: bool) -> Inges
     run.created_count, run.updated_count = report.created, report.updated
     run.unchanged_count, run.failed_count = report.unchanged, report.failed
     run.report = report.as_json()
-    run.save()
+    _save_closed_run(run)
     transaction.on_commit(lambda: signals.run_finished.send(sender=IngestionRun, run=run))
     if follow_up:
         what = run.kind.replace("_", " ")
         ingestion_queue_run(source=run.source, kind=follow_up, triggered_by=f"{what} run {run.pk}")
     return run
+
+
+def _save_closed_run(run: IngestionRun) -> None:
+    """Closing a run waits out a short database outage: the cluster's worker outlives one (bukaamanzi/lib/q2broker.py)
+    and so stays alive, so a run left `running` would not count as abandoned until INGESTION_STALE_AFTER_SECONDS."""
+    deadline = time.monotonic() + CLOSE_PATIENCE_S
+    while True:
+        try:
+            run.save()
+            return
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() > deadline:
+                raise
+            logger.warning("Ingestion run %s: the database is not answering; closing it again in 2 s", run.pk)
+            connection.close()
+            time.sleep(2)
 
 
 def _announce_run_change(run: IngestionRun) -> None:
