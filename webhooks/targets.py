@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -92,10 +93,8 @@ def split_url(url: str) -> tuple[str, str, int]:
 
 
 def _addresses(host: str, port: int, resolver: Resolver) -> list[IPAddress]:
-    try:
+    with suppress(ValueError):  # a name, not an address: resolved below
         return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass  # a name, not an address: resolve it
     try:
         found = resolver(host, port)
     except (OSError, UnicodeError) as exc:

@@ -4,7 +4,8 @@ prometheus-client's own parser after the real paths (requests, services, ingesti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -141,19 +142,26 @@ def test_ingestion_runs_are_counted_by_source_and_outcome_and_the_breaker_state_
     assert value(samples, "bukaamanzi_metrics_section_up", section="ingestion") == 1
 
 
+@contextmanager
+def webhook_queue_read_by(reader: Callable[[], QueueStats]) -> Iterator[None]:
+    """The "webhook" queue read by `reader` for one scrape; the webhooks app's own reader is put back after."""
+    previous = instruments._queues.get("webhook")
+    register_queue("webhook", reader)
+    try:
+        yield
+    finally:
+        instruments._queues.pop("webhook")
+        if previous is not None:
+            register_queue("webhook", previous)
+
+
 def test_the_email_queue_counts_what_waits_and_a_registered_queue_appears_beside_it(scrape: Scrape) -> None:
     project = ProjectFactory()
     alert_subscribe(email="resident@example.org", target=alert_target(kind=AlertKind.PROJECT, project_id=project.pk),
                     frequency=Frequency.IMMEDIATE, language="en")
     waiting = Delivery.objects.unsent().count()
-    previous = instruments._queues.get("webhook")  # the webhooks app's own reader: put back after
-    register_queue("webhook", lambda: QueueStats(waiting=3, retrying=1, given_up=2, oldest_age_seconds=9.5))
-    try:
+    with webhook_queue_read_by(lambda: QueueStats(waiting=3, retrying=1, given_up=2, oldest_age_seconds=9.5)):
         samples = scrape()
-    finally:
-        instruments._queues.pop("webhook")
-        if previous is not None:
-            register_queue("webhook", previous)
 
     assert waiting >= 1
     assert value(samples, "bukaamanzi_queue_waiting", queue="email") == waiting
@@ -195,14 +203,8 @@ def test_a_section_whose_query_fails_is_marked_down_and_the_rest_is_still_served
             cursor.execute("SELECT count(*) FROM webhooks_table_never_made")
         raise AssertionError("the query above fails")
 
-    previous = instruments._queues.get("webhook")
-    register_queue("webhook", webhooks_not_migrated)
-    try:
+    with webhook_queue_read_by(webhooks_not_migrated):
         samples = scrape()
-    finally:
-        instruments._queues.pop("webhook")
-        if previous is not None:
-            register_queue("webhook", previous)
 
     assert value(samples, "bukaamanzi_metrics_section_up", section="queues") == 0
     assert value(samples, "bukaamanzi_queue_waiting", queue="email") is None

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -71,13 +72,11 @@ class Receiver:
                 self._answer(204, b"")
 
             def _answer(self, status: int, text: bytes) -> None:
-                try:
+                with suppress(OSError):  # the sender gave up waiting (the slow receiver)
                     self.send_response(status)
                     self.send_header("Content-Length", str(len(text)))
                     self.end_headers()
                     self.wfile.write(text)
-                except OSError:
-                    pass  # the sender gave up waiting (the slow receiver)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
