@@ -123,6 +123,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After a write request, this process asks for the data version for a moment (projects/dataversion.py).
+    "projects.dataversion.LocalWriteGuard",
 ]
 
 ROOT_URLCONF = "bukaamanzi.urls"
@@ -329,6 +331,9 @@ WS_MAX_SUBSCRIPTIONS: int = _setting("WS_MAX_SUBSCRIPTIONS", int, 50)  # type: i
 
 # --- Public API (bukaamanzi/apitools.py, projects/maplayer.py, reports/ratelimit.py) --------------------------
 API_CACHE_SECONDS: int = _setting("API_CACHE_SECONDS", int, 60)  # type: ignore[assignment]
+# On PostgreSQL, page processes hear the data version from the database (LISTEN/NOTIFY) instead of asking for it
+# per request (projects/dataversion.py); false makes every read ask, as on SpatiaLite.
+DATA_VERSION_PUSH: bool = _setting("DATA_VERSION_PUSH", bool, True)  # type: ignore[assignment]
 # How many reverse proxies in front of daphne append to X-Forwarded-For (0: use REMOTE_ADDR as it is).
 API_TRUSTED_PROXIES: int = _setting("API_TRUSTED_PROXIES", int, 0)  # type: ignore[assignment]
 MAP_CLUSTER_THRESHOLD: int = _setting("MAP_CLUSTER_THRESHOLD", int, 2000)  # type: ignore[assignment]

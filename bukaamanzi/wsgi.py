@@ -12,3 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bukaamanzi.settings")
 os.environ.setdefault("DB_CONN_MAX_AGE", "600")
 
 application = get_wsgi_application()
+
+from projects.dataversion import enable_push  # noqa: E402  (needs Django set up first)
+
+# Each page process hears the data version from PostgreSQL instead of asking for it per request.
+enable_push()

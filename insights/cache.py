@@ -1,6 +1,6 @@
 """Insight figures kept per data version: in this process first, then in the shared "insights" cache.
 
-A figure is computed in the database once per data version (projects.apicache.data_version: the newest change-log
+A figure is computed in the database once per data version (projects.dataversion.data_version: the newest change-log
 id, project write and fetch date; ingestion and moderation both move it) and shared by every process through the
 "insights" cache (Redis with the channel layer, the database cache otherwise). The version is part of the key, so a
 figure computed from older data is never served: after a change the next read recomputes it. If the cache server is
@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import caches
 
-from projects.apicache import data_version
+from projects.dataversion import data_version
 
 CACHE_ALIAS = "insights"
 # Enough for the national page, nine provinces and the busiest municipalities in two or three languages; a figure

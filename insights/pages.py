@@ -22,7 +22,7 @@ from insights.cache import cached_figure
 from insights.charts import Chart, bar_chart
 from insights.figures import FIGURES, MIN_PROJECTS_TO_RANK, league_tables, scope_params
 from municipalities.models import Province
-from projects.apicache import data_version
+from projects.dataversion import data_version
 from projects.filters import ProjectFilterForm
 from projects.models import RedFlag
 

@@ -116,7 +116,7 @@ def quality_table(grouping: str, queryset: ProjectQuerySet, filters: dict[str, A
     """The scores of every group and of all records together, cached per data version, filters and day.
 
     `filters` are the query's (validated) project filters, as plain values: they are part of the cache key. Pass
-    `version` (projects.apicache.data_version) when several figures are read for one page.
+    `version` (projects.dataversion.data_version) when several figures are read for one page.
     """
     day = today or timezone.localdate()
     now = measured_at(day)

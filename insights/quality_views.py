@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from insights.quality import failing, failure_counts, filter_params, filtered, measured_at, quality_table
 from insights.quality_rules import FRESH_DAYS, PART_LABELS, RULES, RULES_BY_KEY, WEIGHTS, Part
-from projects.apicache import data_version
+from projects.dataversion import data_version
 from projects.filters import ProjectFilterForm
 
 RECORDS_PER_PAGE = 50

@@ -19,7 +19,7 @@ from django_q.tasks import async_task
 from ingestion.models import IngestionRun, RunStatus
 from insights.pages import scope_body
 from municipalities.models import Province
-from projects.apicache import data_version
+from projects.dataversion import data_version
 from projects.filters import ProjectFilterForm
 
 logger = logging.getLogger(__name__)

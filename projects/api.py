@@ -14,8 +14,9 @@ from ninja import Query, Router
 
 from bukaamanzi.apitools import LIMIT, PAGE, ApiError, ErrorOut, json_response, not_found, paginate, parse_uuid
 from projects import exports
-from projects.apicache import cached_json_response, data_version
+from projects.apicache import cached_json_response
 from projects.attribution import attribution_summary
+from projects.dataversion import data_version, pushed_version
 from projects.detail import project_detail_body
 from projects.filters import ProjectFilterForm
 from projects.maplayer import MAX_ZOOM, indexed, map_layer, with_lng_lat
@@ -80,12 +81,21 @@ def page_body(queryset: ProjectQuerySet, page: int, limit: int) -> dict[str, Any
 @router.get("/{project_id}", response={200: ProjectDetail, **ERRORS}, summary="One project, with its budgets, "
             "red flags, attribution and change history", operation_id="projects_detail")
 def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
-    # Not through the response cache: three prepared queries (projects/detail.py) cost less than reading the data
-    # version and the cache, and most ids are asked for once.
-    body = project_detail_body(parse_uuid(project_id, "project_id"))
-    if body is None:
-        raise not_found("project_id", _("No project has this id."))
-    return json_response(request, body)
+    uuid = parse_uuid(project_id, "project_id")
+
+    def build() -> dict[str, Any]:
+        body = project_detail_body(uuid)
+        if body is None:
+            raise not_found("project_id", _("No project has this id."))
+        return body
+
+    # Through the response cache only when the data version costs nothing (pushed: projects/dataversion.py).
+    # Otherwise three prepared queries (projects/detail.py) cost less than reading the version, and most ids are
+    # asked for once.
+    version = pushed_version()
+    if version is None:
+        return json_response(request, build())
+    return cached_json_response(request, build, version=version)
 
 
 @router.post("/{project_id}/affected", response={200: AffectedOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut,

@@ -252,7 +252,7 @@ def map_layer(form: ProjectFilterForm, *, zoom: int, version: str, threshold: in
     """GeoJSON (the response body) for the form's viewport and filters: up to `threshold` points, or clusters
     when there are more.
 
-    `version` is the data version (`apicache.data_version`): grids computed for an older one are never used.
+    `version` is the data version (`projects.dataversion.data_version`): grids computed for an older one are never used.
     With the zoom's grid in memory, the cells wholly inside the viewport bound its count from below: above the
     threshold it is clusters with no query. Otherwise one query reads up to threshold+1 points: at most
     threshold, they are the answer; more, it is clusters from the grid (computed now if it is not in memory).

@@ -24,7 +24,7 @@ from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 
 from bench.api.load import viewport  # noqa: E402
-from projects.apicache import data_version  # noqa: E402
+from projects.dataversion import data_version  # noqa: E402
 from projects.filters import ProjectFilterForm  # noqa: E402
 from projects.maplayer import explain_map_query, indexed, map_layer  # noqa: E402
 from projects.models import Project  # noqa: E402

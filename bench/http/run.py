@@ -41,7 +41,7 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 LUA = str(Path(__file__).with_name("paths.lua"))
 PEER = Path(__file__).with_name("peer")
 SOUTH_AFRICA = (16.5, -34.8, 32.9, -22.2)
-OURS_PORT, OURS_NOCACHE_PORT, PEER_PORT = 8301, 8302, 8303
+OURS_PORT, OURS_NOCACHE_PORT, PEER_PORT, BASELINE_PORT = 8301, 8302, 8303, 8304
 PG_DATABASE = "bukaamanzi_bench_http"
 
 
@@ -189,9 +189,9 @@ def started(name: str, port: int, command: list[str], env: dict[str, str], cwd: 
 
 
 def start_ours(name: str, port: int, database_url: str, processes: int, cache_seconds: int,
-               database_processes: str) -> contextmanager:
+               database_processes: str, extra_env: dict[str, str] | None = None) -> contextmanager:
     command = serve["page_server_command"](port, workers=processes)
-    env = ours_env(database_url, API_CACHE_SECONDS=str(cache_seconds))
+    env = ours_env(database_url, API_CACHE_SECONDS=str(cache_seconds), **(extra_env or {}))
     return started(name, port, command, env, ROOT, "/api/v1/health", database_processes)
 
 
@@ -253,19 +253,38 @@ OURS_SCENARIOS = ("detail", "list_100_nocache", "list_100", "map", "page_home", 
 
 
 def run_setup(settings: Settings, database: str, database_url: str, processes: int, paths: dict[str, Path],
-              with_peer: bool, scenarios: tuple[str, ...] = OURS_SCENARIOS) -> None:
+              with_peer: bool, scenarios: tuple[str, ...] = OURS_SCENARIOS,
+              baseline_env: dict[str, str] | None = None) -> None:
+    """Each scenario on ours, then (with `baseline_env`) on ours started with those settings, then on the peer."""
     setup = f"{database}-{processes}"
     database_processes = "postgres" if database == "postgis" else ""
     with (start_ours(f"ours-{setup}", OURS_PORT, database_url, processes, 60, database_processes) as ours,
           start_ours(f"ours-{setup}-nocache", OURS_NOCACHE_PORT, database_url, processes, 0,
                      database_processes) as ours_nocache,
+          (start_ours(f"ours-{setup}-baseline", BASELINE_PORT, database_url, processes, 60, database_processes,
+                      baseline_env) if baseline_env else nullcontext()) as baseline,
           (start_peer(PEER_PORT, processes) if with_peer else nullcontext()) as peer):
+        if database == "postgis":
+            print(f"{setup}: {listeners(database_url)} processes hear the data version pushed", flush=True)
         for scenario in scenarios:
             server = ours_nocache if scenario == "list_100_nocache" else ours
             measure(settings, setup, scenario, server, paths[scenario.removesuffix("_nocache")])
+            if baseline is not None and scenario != "list_100_nocache":
+                measure(settings, setup, scenario, baseline, paths[scenario])
             if peer is not None and scenario in ("detail", "list_100_nocache"):
                 peer_scenario = scenario.removesuffix("_nocache")
                 measure(settings, setup, peer_scenario, peer, paths[f"peer_{peer_scenario}"])
+
+
+def listeners(database_url: str) -> int:
+    """How many processes listen for the data version (projects/dataversion.py): one per page process, unless
+    DATA_VERSION_PUSH is false. Asked after a request to each server has started their listeners."""
+    host = database_url.split("host=", 1)[1]
+    script = ("import psycopg, sys\n"
+              "with psycopg.connect(host=sys.argv[1], user='postgres', dbname='postgres') as c:\n"
+              "    print(c.execute(\"SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+              "'bukaamanzi data version listener'\").fetchone()[0])")
+    return int(subprocess.run([PY, "-c", script, host], check=True, capture_output=True, text=True).stdout)
 
 
 def server_commands(port: int) -> dict[str, list[str]]:
@@ -312,6 +331,8 @@ def summary(results: list[dict[str, object]]) -> str:
             ratio = f"{float(r['rps']) / float(match['rps']):.2f}"
         errors = f", {r['errors']} errors" if r["errors"] else ""
         label = f"1 process, {str(r['server']).removeprefix('server-')}" if r["setup"] == "servers-1" else r["setup"]
+        if str(r["server"]).endswith("-baseline"):
+            label = f"{label}, baseline"
         lines.append(f"| {label} | {r['scenario']} | {r['rps']:.0f} ({r['p95_ms']:.0f}){errors} | {cpu} | "
                      f"{theirs} | {their_cpu} | {ratio} |")
     return "\n".join(lines)
@@ -327,6 +348,9 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--scenarios", nargs="*", default=list(OURS_SCENARIOS), choices=OURS_SCENARIOS,
                         help="of ours (the peer runs beside detail and list_100_nocache)")
+    parser.add_argument("--baseline-env", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="also measure each scenario (but the cache-off list) on ours started with these "
+                        "settings, right after ours, e.g. DATA_VERSION_PUSH=false")
     parser.add_argument("--servers", action="store_true", help="first compare page servers (daphne, uvicorn, "
                         "gunicorn, granian) on SpatiaLite, one process, response cache off")
     args = parser.parse_args()
@@ -359,7 +383,7 @@ def main() -> None:
             # The peer runs on SQLite only: it is measured beside our SpatiaLite set-ups, and our PostGIS
             # figures are compared with those.
             run_setup(settings, database, url, processes, paths, with_peer and database == "spatialite",
-                      tuple(args.scenarios))
+                      tuple(args.scenarios), dict(pair.split("=", 1) for pair in args.baseline_env))
     table = summary(settings.results)
     (OUT / "summary.md").write_text(table + "\n")
     print("\n" + table)

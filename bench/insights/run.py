@@ -3,6 +3,7 @@ cold (empty insights cache) and the recompute after an ingestion, on SpatiaLite 
 cache in the database (CHANNEL_LAYER=memory) or in Redis.
 
     .venv/bin/python bench/insights/run.py [--projects 50000] [--only spatialite postgis] [--cache database redis]
+        [--env DATA_VERSION_PUSH=false]
 
 Results are appended to var/bench/insights/results.jsonl and printed as a table for the README.
 """
@@ -59,8 +60,8 @@ def run(database: str, database_url: str, cache: str, args: argparse.Namespace) 
         socket = Path(tempfile.mkdtemp(prefix="ba-bench-redis-")) / "redis.sock"
         redis = start_private_redis(socket)
         extra.update(CHANNEL_LAYER="redis", REDIS_URL=f"unix://{socket}")
-    env = http.ours_env(database_url, **extra)
-    setup = f"{database}-{cache}"
+    env = http.ours_env(database_url, **extra, **args.env)
+    setup = f"{database}-{cache}" + "".join(f", {name}={value}" for name, value in args.env.items())
     command = http.serve["page_server_command"](PORT, workers=1)
     try:
         with http.started(f"insights-{setup}", PORT, command, env, ROOT, "/api/v1/health",
@@ -121,7 +122,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="settings for the page server, e.g. DATA_VERSION_PUSH=false (named in the results)")
     args = parser.parse_args()
+    args.env = dict(pair.split("=", 1) for pair in args.env)
     OUT.mkdir(parents=True, exist_ok=True)
     http.OUT.mkdir(parents=True, exist_ok=True)
     results = []

@@ -1,0 +1,135 @@
+"""The data version: asked of the database everywhere, and on PostgreSQL heard from it (LISTEN/NOTIFY) by the page
+processes, with every commit (and only commits) moving it, the listener surviving a lost connection, and a
+process's own writes never answered from an older version."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+
+from projects import dataversion
+from projects.dataversion import data_version, pushed_version, queried_version
+from projects.models import Project
+from projects.services import project_correct
+from tests.factories import ProjectFactory
+
+
+def wait_for(condition: Callable[[], object], what: str, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.01)
+
+
+@pytest.mark.django_db
+def test_the_queried_version_moves_with_a_project_write() -> None:
+    before = data_version()
+    ProjectFactory()
+    assert data_version() != before
+
+
+@pytest.mark.django_db
+def test_spatialite_and_a_process_that_never_enabled_it_have_no_pushed_version() -> None:
+    dataversion.enable_push()  # a no-op on SpatiaLite; on PostgreSQL it would start listening
+    try:
+        if connection.vendor != "postgresql":
+            assert pushed_version() is None
+            assert data_version() == queried_version()
+    finally:
+        dataversion.disable_push()
+
+
+@pytest.fixture
+def listening(transactional_db: None) -> Iterator[None]:
+    """This process listens, as a page process does; writes in the test commit (transactional_db)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("notifications are PostgreSQL's; SpatiaLite reads the version per request (tested above)")
+    dataversion.disable_push()  # a clean start: no earlier test's write request still distrusting the push
+    dataversion.enable_push()
+    try:
+        wait_for(lambda: pushed_version() is not None, "the listener heard the first version")
+        yield
+    finally:
+        dataversion.disable_push()
+
+
+def moved_from(version: str | None) -> Callable[[], bool]:
+    return lambda: pushed_version() not in (None, version)
+
+
+def test_every_commit_moves_the_pushed_version_and_a_warm_read_asks_nothing(
+        listening: None, django_assert_num_queries: Any) -> None:
+    first = pushed_version()
+    with django_assert_num_queries(0):
+        assert data_version() == first
+
+    project = ProjectFactory()
+    wait_for(moved_from(first), "an insert moved the version")
+    after_insert = pushed_version()
+    assert after_insert is not None and after_insert.startswith("tx")
+
+    project_correct(project=project, values={"name": "Corrected"}, moderator="mod", reason="typo")
+    wait_for(moved_from(after_insert), "a correction (project and change log in one transaction) moved it")
+    after_correction = pushed_version()
+
+    Project.objects.filter(pk=project.pk).delete()
+    wait_for(moved_from(after_correction), "a deletion, which the query cannot see, moved it")
+
+
+def test_a_rolled_back_write_does_not_move_it(listening: None) -> None:
+    before = pushed_version()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ProjectFactory()
+        raise RuntimeError("rolled back")
+    time.sleep(0.5)
+    assert pushed_version() == before
+
+
+def test_one_transaction_of_many_statements_is_one_notification(listening: None) -> None:
+    before, heard = pushed_version(), dataversion.notifications_heard()
+    with transaction.atomic():
+        for _ in range(5):
+            ProjectFactory()
+    wait_for(moved_from(before), "the transaction moved the version")
+    time.sleep(0.3)
+    assert dataversion.notifications_heard() == heard + 1
+
+
+def test_a_lost_connection_falls_back_to_asking_and_the_listener_comes_back(listening: None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                       [dataversion.APPLICATION_NAME])
+        assert cursor.fetchone() is not None
+    wait_for(lambda: pushed_version() is None, "the listener noticed its connection was gone")
+    ProjectFactory()  # a write while nobody listens is seen by the query
+    assert data_version() == queried_version()
+    wait_for(lambda: pushed_version() is not None, "the listener came back", seconds=10)
+    assert pushed_version() == queried_version()  # it re-read the version when it came back
+
+
+def test_after_a_write_request_this_process_asks_the_database(listening: None, client: Client) -> None:
+    assert pushed_version() is not None
+    client.post("/api/v1/projects/not-a-uuid/affected", data={}, content_type="application/json")
+    assert pushed_version() is None  # distrusted for LOCAL_WRITE_SECONDS after the write request
+    assert data_version() == queried_version()
+    wait_for(lambda: pushed_version() is not None, "trusted again", seconds=dataversion.LOCAL_WRITE_SECONDS + 2)
+
+
+def test_the_cached_detail_changes_as_soon_as_the_project_does(listening: None, client: Client) -> None:
+    before = pushed_version()
+    project = ProjectFactory(name="Before")
+    wait_for(moved_from(before), "heard the insert")
+    url = f"/api/v1/projects/{project.pk}"
+    assert json.loads(client.get(url).content)["name"] == "Before"
+    assert json.loads(client.get(url).content)["name"] == "Before"  # from the response cache
+    version = pushed_version()
+    Project.objects.filter(pk=project.pk).update(name="After")  # bypasses every service: only the trigger sees it
+    wait_for(moved_from(version), "the update moved the version")
+    assert json.loads(client.get(url).content)["name"] == "After"
