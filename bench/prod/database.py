@@ -257,7 +257,8 @@ def main() -> None:
                "ingestion": {
                    "released": args.release, "projects_before": len(before["projects"]),
                    "held_run": held_run[:2],
-                   # Closed in the database this long after the restart (seen by polling every 0.2 s).
+                   # Seen closed this long after the restart: polled every 0.2 s once the pages answer again,
+                   # so never less than recovered_after_s.
                    "held_run_closed_after_restart_s": round(held_seen - restarted, 1),
                    "projects_changed_by_held_run": sum(row != before["projects"].get(key)
                                                        for key, row in after_outage["projects"].items()),
