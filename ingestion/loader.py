@@ -4,7 +4,8 @@ Projects are loaded in transactions of `INGESTION_BATCH_SIZE` records: the exist
 in one query (with budgets), a project whose content hash is unchanged is skipped (one UPDATE of
 `last_scraped_at` per batch), changed ones go through `project_upsert_from_source` (field diffs, locked fields
 kept, change log in the same transaction) and new ones are created in bulk. A batch that fails is replayed record
-by record so that one bad record is reported (run `partial`) without losing the others.
+by record so that one bad record is reported (run `partial`) without losing the others; a lost database
+session is no bad record, and ends the run with the batch rolled back.
 
 Municipalities are matched by MDB code, then by normalised name; unmatched records are stored without a
 municipality and listed in the run's report, never dropped silently.
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
 from changelog.models import ChangeSource, ChangeType, EntityType
 from changelog.services import ChangeEntry, change_log_record_many, to_json_value
@@ -108,6 +109,11 @@ def remove_demo_data(report: RunReport) -> None:
 
 
 def _is_bad_record_error(error: Exception) -> bool:
+    # A stopped or restarted database (or a session it ended) is no record's fault: replaying the batch record by
+    # record would report good records as bad, or load some of them once the server is back (a run half-written
+    # from that batch on). It ends the run instead, with the batch in flight rolled back (ingestion.services).
+    if isinstance(error, OperationalError | InterfaceError):
+        return False
     return isinstance(error, DatabaseError | ValidationError | ValueError)
 
 

@@ -123,6 +123,15 @@ def _execute(run: IngestionRun, *, from_path: Path | None, force: bool) -> Inges
         status, error = RunStatus.FAILED, f"The source's format was not recognised: {exc}. Nothing was written."
     except SourceUnavailable as exc:
         status, error = RunStatus.FAILED, f"The source could not be fetched: {exc}. Nothing was written."
+    except (OperationalError, InterfaceError) as exc:
+        # The database stopped, restarted or dropped the run's session (issue 18). Each batch is one transaction,
+        # so the one in flight left nothing; the data source's fingerprint is not recorded as loaded, so the next
+        # run loads all of it again.
+        logger.warning("Ingestion run %s of %s: database error", run.pk, run.source, exc_info=True)
+        status, error = RunStatus.FAILED, (
+            f"The database failed during the run: {exc}. Nothing of the batch in flight was written; "
+            "the next run loads what this one did not."
+        )
     except Exception as exc:  # a run must always be closed and reported, whatever went wrong
         logger.exception("Ingestion run %s of %s failed", run.pk, run.source)
         status, error = RunStatus.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}"
