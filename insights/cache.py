@@ -7,8 +7,10 @@ figure computed from older data is never served: after a change the next read re
 down, the figure is computed and served without it rather than failing the page.
 
 In front of the shared cache, each process keeps the figures it read last (the hot tier): the key holds the data
-version, so a local copy is exactly as fresh as the shared one, and a warm page costs the data-version query and a
-dictionary look-up instead of a round trip and an unpickling (bench/insights: README, "Insights").
+version, so a local copy is exactly as fresh as the shared one, and a warm page costs a dictionary look-up (and, on
+SpatiaLite, the data-version query) instead of a round trip and an unpickling (bench/insights: README, "Insights").
+A page process on PostgreSQL keys its hot tier by the version pushed to it (projects/dataversion.py), and the
+shared cache by the queried one, which the worker's warm-up also uses: one query on a local miss.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import caches
 
-from projects.dataversion import data_version
+from projects.dataversion import data_version, shared_version
 
 CACHE_ALIAS = "insights"
 # Enough for the national page, nine provinces and the busiest municipalities in two or three languages; a figure
@@ -88,21 +90,25 @@ def cached_figure(name: str, compute: Callable[[], T], params: dict[str, Any] | 
     hit = _local_get(key)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
+    # The shared tier is keyed by the version every process computes alike (a page process's pushed version is
+    # its own name for the state: the worker that warms the cache does not listen).
+    shared = shared_version(version)
+    shared_key = key if shared == version else figure_key(name, params, shared)
     cache = caches[CACHE_ALIAS]
     try:
-        hit = cache.get(key)
+        hit = cache.get(shared_key)
     except Exception:  # a cache outage must not take the page down; the figure is computed instead
         logger.warning("insights cache unavailable; computing %s", name, exc_info=True)
-        with _computing(version):
+        with _computing(shared):
             return compute()
     if hit is not None:
         _local_set(key, hit)
         return hit  # type: ignore[no-any-return]
-    with _computing(version):
+    with _computing(shared):
         value = compute()
     _local_set(key, value)
     try:
-        cache.set(key, value)
+        cache.set(shared_key, value)
     except Exception:
         logger.warning("insights cache unavailable; %s not kept", name, exc_info=True)
     return value

@@ -43,6 +43,7 @@ from projects.models import Project
 
 CHANNEL = "bukaamanzi_data_version"
 APPLICATION_NAME = "bukaamanzi data version listener"
+PUSHED_PREFIX = "tx"  # a pushed version: "tx" and the id of the transaction whose commit it names
 # How long after a write request this process asks the database instead of trusting the push.
 LOCAL_WRITE_SECONDS = 1.0
 # How often an idle listener checks its connection; a dead one is replaced within this.
@@ -95,6 +96,15 @@ _pushed = _Pushed()
 def data_version() -> str:
     """What the public data looks like now: the pushed version when there is a trusted one, else the query's."""
     return pushed_version() or queried_version()
+
+
+def shared_version(version: str) -> str:
+    """The name every process gives the state `version` names: itself when it was queried, else the query's now.
+
+    A pushed version ("tx" and the transaction id) is known only to listening processes; a cache shared with
+    processes that do not listen (the worker warming the insights) must be keyed by the queried form.
+    """
+    return queried_version() if version.startswith(PUSHED_PREFIX) else version
 
 
 def pushed_version() -> str | None:
@@ -187,7 +197,7 @@ def _listen_until(stop: threading.Event) -> None:
         checked = time.monotonic()
         while not stop.is_set():
             for notice in conn.notifies(timeout=WAKE_SECONDS):
-                _pushed.version = "tx" + notice.payload
+                _pushed.version = PUSHED_PREFIX + notice.payload
                 _pushed.heard += 1
                 checked = time.monotonic()
             if time.monotonic() - checked > IDLE_CHECK_SECONDS:

@@ -51,6 +51,11 @@ def listening(transactional_db: None) -> Iterator[None]:
     """This process listens, as a page process does; writes in the test commit (transactional_db)."""
     if connection.vendor != "postgresql":
         pytest.skip("notifications are PostgreSQL's; SpatiaLite reads the version per request (tested above)")
+    from municipalities.models import Municipality
+    from municipalities.services import municipality_load_reference
+
+    if not Municipality.objects.exists():  # an earlier transactional test may have emptied every table
+        municipality_load_reference()
     dataversion.disable_push()  # a clean start: no earlier test's write request still distrusting the push
     dataversion.enable_push()
     try:
@@ -133,3 +138,29 @@ def test_the_cached_detail_changes_as_soon_as_the_project_does(listening: None, 
     Project.objects.filter(pk=project.pk).update(name="After")  # bypasses every service: only the trigger sees it
     wait_for(moved_from(version), "the update moved the version")
     assert json.loads(client.get(url).content)["name"] == "After"
+
+
+def test_a_figure_the_worker_warmed_is_found_by_a_page_process_that_listens(listening: None, settings: Any) -> None:
+    from insights.cache import cached_figure, local_clear
+
+    settings.CACHES = {**settings.CACHES, "insights": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                                      "LOCATION": "dataversion-test"}}
+
+    computed: list[int] = []
+
+    def compute() -> int:
+        computed.append(1)
+        return len(computed)
+
+    local_clear()
+    pushed = pushed_version()
+    assert pushed is not None
+    # The worker does not listen: it names the state by the query, and so does the shared cache.
+    assert cached_figure("dataversion-test", compute, version=queried_version()) == 1
+    version = pushed_version()
+    ProjectFactory()  # a commit: the pushed name changes, and so does the queried one
+    wait_for(moved_from(version), "heard the insert")
+    assert cached_figure("dataversion-test", compute, version=queried_version()) == 2  # warmed for the new data
+    local_clear()
+    assert cached_figure("dataversion-test", compute) == 2  # the page process: its pushed name, the shared entry
+    assert computed == [1, 1]
