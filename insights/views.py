@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from insights.figures import FIGURES
@@ -31,7 +35,17 @@ def _page(request: HttpRequest, form: ProjectFilterForm, scope: dict[str, Any]) 
     if not sort.is_valid():
         return _bad_request(request, _errors(sort))
     body = scope_body(form, scope=scope, sort=sort.cleaned_data["sort"], order=sort.cleaned_data["order"])
-    return render(request, "insights/page.html", {"body": body, "scope": scope, "provinces": Province.choices})
+    intro = page_intro(scope["kind"], scope["query"], get_language())
+    return render(request, "insights/page.html", {"body": body, "intro": intro, "scope": scope})
+
+
+@functools.lru_cache(maxsize=64)
+def page_intro(kind: str, query: str, language: str) -> SafeString:
+    """The links and notes above a page's figures: the same for every visit in a language, so rendered once per
+    process (its ten links cost more than the rest of a warm page; README, "Insights")."""
+    with translation.override(language):
+        return render_to_string("insights/fragments/intro.html",
+                                {"kind": kind, "query": query, "provinces": Province.choices})
 
 
 def national(request: HttpRequest) -> HttpResponse:
