@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,6 +23,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from ninja import Query, Schema
+
+from bukaamanzi.listmemo import MEMO
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -136,7 +138,7 @@ _Q = TypeVar("_Q", bound=QuerySet)
 def paginate(
     queryset: _Q, page: int, limit: int, fields: Sequence[str], *, order_by: Sequence[str],
     annotate: Callable[[_Q], _Q] = lambda queryset: queryset,
-    rows_for: Callable[[list[Any]], list[dict[str, Any]]] | None = None,
+    rows_for: Callable[[list[Any]], list[dict[str, Any]]] | None = None, memo_key: Hashable | None = None,
 ) -> tuple[Page, list[dict[str, Any]]]:
     """One COUNT and, unless the page is past the end (an empty page, not an error), the page's rows as `fields`.
 
@@ -147,12 +149,14 @@ def paginate(
     rather than a subquery, because raw SQL in a filter (the SpatiaLite R*Tree prefilter) names its table, which a
     subquery renames. `rows_for(keys)`, when given, reads the second step instead (a prepared query,
     bukaamanzi/prepared.py, which returns the same rows without compiling the SQL on every request).
+    With a `memo_key` (`listmemo.list_key`), the count and the page's start come from bukaamanzi/listmemo.py.
     """
     check_page(page, limit)
-    current = Page(page=page, limit=limit, count=queryset.count())
+    count, start, offset = MEMO.locate(memo_key, queryset, order_by, (page - 1) * limit)
+    current = Page(page=page, limit=limit, count=count)
     if current.past_the_end:
         return current, []
-    keys = list(queryset.order_by(*order_by).values_list("pk", flat=True)[current.offset : current.offset + limit])
+    keys = list(start.order_by(*order_by).values_list("pk", flat=True)[offset : offset + limit])
     if rows_for is not None:
         return current, rows_for(keys)
     chosen = annotate(queryset.model._default_manager.filter(pk__in=keys))

@@ -334,6 +334,9 @@ API_CACHE_SECONDS: int = _setting("API_CACHE_SECONDS", int, 60)  # type: ignore[
 # On PostgreSQL, page processes hear the data version from the database (LISTEN/NOTIFY) instead of asking for it
 # per request (projects/dataversion.py); false makes every read ask, as on SpatiaLite.
 DATA_VERSION_PUSH: bool = _setting("DATA_VERSION_PUSH", bool, True)  # type: ignore[assignment]
+# Each list's count and page anchors kept per data version, so deep pages cost what the first does
+# (bukaamanzi/listmemo.py); false counts and skips rows on every request.
+API_LIST_MEMO: bool = _setting("API_LIST_MEMO", bool, True)  # type: ignore[assignment]
 # How many reverse proxies in front of daphne append to X-Forwarded-For (0: use REMOTE_ADDR as it is).
 API_TRUSTED_PROXIES: int = _setting("API_TRUSTED_PROXIES", int, 0)  # type: ignore[assignment]
 MAP_CLUSTER_THRESHOLD: int = _setting("MAP_CLUSTER_THRESHOLD", int, 2000)  # type: ignore[assignment]

@@ -6,6 +6,8 @@ and the exports accept and refuse exactly the same filters.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Hashable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
@@ -13,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from bukaamanzi.apitools import LIMIT, PAGE, ApiError, ErrorOut, json_response, not_found, paginate, parse_uuid
+from bukaamanzi.listmemo import list_key
 from bukaamanzi.prepared import PreparedValuesForIds
 from projects import exports
 from projects.apicache import cached_json_response
@@ -43,6 +46,8 @@ def project_filters(request: HttpRequest, queryset: ProjectQuerySet | None = Non
 
 def filter_form(request: HttpRequest) -> ProjectFilterForm:
     """The query string's project filters, validated; 422 naming each bad field."""
+    if _FILTER_NAMES.isdisjoint(request.GET):
+        return _no_filters()
     data: QueryDict = request.GET.copy()
     # The API calls it municipality_id (as the issue and the docs do); the form and the pages call it municipality.
     if "municipality_id" in data and "municipality" not in data:
@@ -56,6 +61,18 @@ def filter_form(request: HttpRequest) -> ProjectFilterForm:
     return form
 
 
+_FILTER_NAMES = frozenset({*ProjectFilterForm.base_fields, "municipality_id"})
+
+
+@functools.cache
+def _no_filters() -> ProjectFilterForm:
+    """The form of a query string that names no filter, validated once per process and only read after: most API
+    reads name none, and building a form deep-copies its fields (0.4 ms a request)."""
+    form = ProjectFilterForm({})
+    form.is_valid()
+    return form
+
+
 @router.get("", response={200: ProjectPage, **ERRORS}, summary="List projects", operation_id="projects_list")
 def list_projects(
     request: HttpRequest,
@@ -63,7 +80,8 @@ def list_projects(
     page: int = PAGE,
     limit: int = LIMIT,
 ) -> HttpResponse:
-    return cached_json_response(request, lambda: page_body(project_filters(request), page, limit))
+    return cached_json_response(request, lambda: page_body(
+        project_filters(request), page, limit, memo_key=list_key("projects", data_version(), request.GET)))
 
 
 def project_page(request: HttpRequest, queryset: ProjectQuerySet, page: int, limit: int) -> HttpResponse:
@@ -77,9 +95,11 @@ _list_rows = PreparedValuesForIds(
     lambda ids: with_lng_lat(Project.objects.filter(pk__in=ids)).order_by(*LIST_ORDER).values(*ITEM_FIELDS))
 
 
-def page_body(queryset: ProjectQuerySet, page: int, limit: int) -> dict[str, Any]:
+def page_body(queryset: ProjectQuerySet, page: int, limit: int, *, memo_key: Hashable | None = None,
+              ) -> dict[str, Any]:
     """One page of projects as plain dicts (no per-row validation), ordered by name."""
-    current, rows = paginate(queryset, page, limit, ITEM_FIELDS, order_by=LIST_ORDER, rows_for=_list_rows)
+    current, rows = paginate(queryset, page, limit, ITEM_FIELDS, order_by=LIST_ORDER, rows_for=_list_rows,
+                             memo_key=memo_key)
     items = [project_item(row) for row in rows]
     body = current.envelope(items)
     body["attribution"] = attribution_summary(item["source"] for item in items)
