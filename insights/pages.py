@@ -1,9 +1,11 @@
 """What the insights pages show for one scope (the country, a province, a municipality): figures read through the
 shared cache, turned into charts and tables, and the rendered body kept per data version too.
 
-A warm page is then one data-version query and one cache read: the body (charts, tables, league tables) is rendered
-once per data version, language, scope and sort order. The page around it (CSRF token, language form) is not
-cached, so nothing personal is shared between visitors.
+The body (charts, tables, league tables) is rendered once per data version, language, scope and sort order, and
+read from this process's memory after that (insights/cache.py). For anonymous visitors the page views keep the whole
+page around it too (insights/pagecache.py): a warm page is then the data version (no query where it is pushed, one
+elsewhere), one look-up and the visitor's own CSRF token put in; nothing personal is kept or shared. Signed-in users
+and visitors with a message waiting get the page rendered around the kept body.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from insights import pagecache
 from insights.figures import FIGURES
 from insights.pages import SortForm, figure, scope_body
 from municipalities.models import Province
@@ -31,12 +32,18 @@ def _errors(form: Any) -> dict[str, list[str]]:
 
 
 def _page(request: HttpRequest, form: ProjectFilterForm, scope: dict[str, Any]) -> HttpResponse:
-    sort = SortForm(request.GET)
-    if not sort.is_valid():
-        return _bad_request(request, _errors(sort))
-    body = scope_body(form, scope=scope, sort=sort.cleaned_data["sort"], order=sort.cleaned_data["order"])
-    intro = page_intro(scope["kind"], scope["query"], get_language())
-    return render(request, "insights/page.html", {"body": body, "intro": intro, "scope": scope})
+    """The page whole from this process's copy when it can be (insights.pagecache), else rendered."""
+
+    def render_page(version: str | None, context: dict[str, Any]) -> HttpResponse:
+        sort = SortForm(request.GET)
+        if not sort.is_valid():
+            return _bad_request(request, _errors(sort))
+        body = scope_body(form, scope=scope, sort=sort.cleaned_data["sort"], order=sort.cleaned_data["order"],
+                          version=version)
+        intro = page_intro(scope["kind"], scope["query"], get_language())
+        return render(request, "insights/page.html", {"body": body, "intro": intro, "scope": scope, **context})
+
+    return pagecache.serve(request, render_page, query_keys=SortForm.base_fields)
 
 
 @functools.lru_cache(maxsize=64)

@@ -31,15 +31,18 @@ FETCHED = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(autouse=True)
 def _insights_cache_in_memory(settings: Any) -> None:
-    """Each test starts with an empty insights cache (the Redis one is tested in test_cache_redis)."""
+    """Each test starts with an empty insights cache (the Redis one is tested in test_cache_redis) and no page kept
+    whole (insights.pagecache)."""
     settings.CACHES = {**settings.CACHES, "insights": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"insights-{id(settings)}"}}
     from django.core.cache import caches
 
+    from insights import pagecache
     from insights.cache import local_clear
 
     caches["insights"].clear()
     local_clear()
+    pagecache.clear()
 
 
 def _project(code: str, **fields: Any) -> Any:
