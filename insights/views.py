@@ -31,13 +31,16 @@ def _errors(form: Any) -> dict[str, list[str]]:
     return {field: [str(message) for message in messages] for field, messages in form.errors.items()}
 
 
-def _page(request: HttpRequest, form: ProjectFilterForm, scope: dict[str, Any]) -> HttpResponse:
-    """The page whole from this process's copy when it can be (insights.pagecache), else rendered."""
+def _page(request: HttpRequest, filters: dict[str, str], scope: dict[str, Any]) -> HttpResponse:
+    """The page whole from this process's copy when it can be (insights.pagecache), else rendered. The filter
+    form is built only to render: building one deep-copies its fields, most of what a kept page would cost."""
 
     def render_page(version: str | None, context: dict[str, Any]) -> HttpResponse:
         sort = SortForm(request.GET)
         if not sort.is_valid():
             return _bad_request(request, _errors(sort))
+        form = ProjectFilterForm(filters)
+        form.is_valid()
         body = scope_body(form, scope=scope, sort=sort.cleaned_data["sort"], order=sort.cleaned_data["order"],
                           version=version)
         intro = page_intro(scope["kind"], scope["query"], get_language())
@@ -56,19 +59,15 @@ def page_intro(kind: str, query: str, language: str) -> SafeString:
 
 
 def national(request: HttpRequest) -> HttpResponse:
-    form = ProjectFilterForm({})
-    form.is_valid()
-    return _page(request, form, {"kind": "national", "query": "", "name": _("South Africa")})
+    return _page(request, {}, {"kind": "national", "query": "", "name": _("South Africa")})
 
 
 def province(request: HttpRequest, province: str) -> HttpResponse:
     code = province.upper()
     if code not in Province.values:
         raise Http404("No such province")
-    form = ProjectFilterForm({"province": code})
-    form.is_valid()
-    return _page(request, form, {"kind": "province", "query": urlencode({"province": code}), "province": code,
-                                 "name": str(Province(code).label)})
+    return _page(request, {"province": code}, {"kind": "province", "query": urlencode({"province": code}),
+                                               "province": code, "name": str(Province(code).label)})
 
 
 def figure_csv(request: HttpRequest, name: str) -> HttpResponse:

@@ -41,7 +41,7 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 LUA = str(Path(__file__).with_name("paths.lua"))
 PEER = Path(__file__).with_name("peer")
 SOUTH_AFRICA = (16.5, -34.8, 32.9, -22.2)
-OURS_PORT, OURS_NOCACHE_PORT, PEER_PORT, BASELINE_PORT = 8301, 8302, 8303, 8304
+OURS_PORT, OURS_NOCACHE_PORT, PEER_PORT, BASELINE_PORT, BASELINE_NOCACHE_PORT = 8301, 8302, 8303, 8304, 8305
 PG_DATABASE = "bukaamanzi_bench_http"
 
 
@@ -263,14 +263,17 @@ def run_setup(settings: Settings, database: str, database_url: str, processes: i
                      database_processes) as ours_nocache,
           (start_ours(f"ours-{setup}-baseline", BASELINE_PORT, database_url, processes, 60, database_processes,
                       baseline_env) if baseline_env else nullcontext()) as baseline,
+          (start_ours(f"ours-{setup}-nocache-baseline", BASELINE_NOCACHE_PORT, database_url, processes, 0,
+                      database_processes, baseline_env) if baseline_env else nullcontext()) as baseline_nocache,
           (start_peer(PEER_PORT, processes) if with_peer else nullcontext()) as peer):
         if database == "postgis":
             print(f"{setup}: {listeners(database_url)} processes hear the data version pushed", flush=True)
         for scenario in scenarios:
             server = ours_nocache if scenario == "list_100_nocache" else ours
             measure(settings, setup, scenario, server, paths[scenario.removesuffix("_nocache")])
-            if baseline is not None and scenario != "list_100_nocache":
-                measure(settings, setup, scenario, baseline, paths[scenario])
+            other = baseline_nocache if scenario == "list_100_nocache" else baseline
+            if other is not None:
+                measure(settings, setup, scenario, other, paths[scenario.removesuffix("_nocache")])
             if peer is not None and scenario in ("detail", "list_100_nocache"):
                 peer_scenario = scenario.removesuffix("_nocache")
                 measure(settings, setup, peer_scenario, peer, paths[f"peer_{peer_scenario}"])
