@@ -63,8 +63,8 @@ def page_server_command(port: int, workers: int | None = None) -> list[str]:
             "--blocking-threads-idle-timeout", "600",
             # No more requests handed to Python than it has threads; the rest wait in granian's Rust side, in turn.
             # With granian's default (1,024) all 16 connections' requests queued for 4 threads contending for the
-            # GIL and some waited far longer than others: the cached project detail had a p95 of 50-1,400 ms at
-            # 3,000-4,000 req/s on one process; with this, 5-6 ms at the same rate (README, "Speed").
+            # GIL and some waited far longer than others: the cached project detail had a p95 of 15-1,400 ms at
+            # 2,800-4,100 req/s on one process; with this, 4-6 ms at the same rate (README, "Speed").
             "--backpressure", str(threads),
             "--log-level", "warning", "--no-ws",
             "bukaamanzi.wsgi:application"]
