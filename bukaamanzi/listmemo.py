@@ -20,7 +20,6 @@ This is not the response cache: every response is still built from the rows, wit
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Model, Q, QuerySet, Window
 from django.db.models.functions import Mod, RowNumber
 from django.http import QueryDict
+
+from bukaamanzi.lib.lru import LockedLRU
 
 ANCHOR_EVERY = 100  # the largest page: a page of 100 at an anchor skips nothing
 MIN_ANCHORED_OFFSET = 1_000  # below this an OFFSET costs less than reading the anchors once
@@ -47,24 +48,10 @@ class ListMemo:
     """Per-process LRU of `_Entry` by (data version, database, SQL, parameters)."""
 
     def __init__(self, entries: int = ENTRIES) -> None:
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._size = entries
-        self._lock = threading.Lock()
+        self._entries: LockedLRU[Hashable, _Entry] = LockedLRU(entries)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def _entry(self, key: Hashable) -> _Entry:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                entry = self._entries[key] = _Entry()
-                while len(self._entries) > self._size:
-                    self._entries.popitem(last=False)
-            else:
-                self._entries.move_to_end(key)
-            return entry
+        self._entries.clear()
 
     def locate(self, key: Hashable | None, queryset: QuerySet[Any, Any], order_by: Sequence[str],
                offset: int) -> tuple[int, QuerySet[Any, Any], int]:
@@ -73,7 +60,7 @@ class ListMemo:
         one data version (see `list_key`); None reads it the long way."""
         if key is None or not settings.API_LIST_MEMO:
             return queryset.count(), queryset, offset
-        entry = self._entry((key, queryset.db, tuple(order_by)))
+        entry = self._entries.get_or_put((key, queryset.db, tuple(order_by)), _Entry)
         with entry.lock:  # one request per process counts a list; the others wait for its figure
             if entry.count is None:
                 entry.count = queryset.count()

@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +25,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import caches
 
+from bukaamanzi.lib.lru import LockedLRU
 from projects.dataversion import data_version, shared_version
 
 CACHE_ALIAS = "insights"
@@ -36,8 +35,7 @@ LOCAL_ENTRIES = 256
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
-_local: OrderedDict[str, Any] = OrderedDict()
-_local_lock = threading.Lock()
+_local: LockedLRU[str, Any] = LockedLRU(LOCAL_ENTRIES)
 # The data version a figure being computed belongs to, so that the figures it reads share it (and its query).
 _computing_version: ContextVar[str | None] = ContextVar("insights_computing_version", default=None)
 
@@ -50,24 +48,7 @@ def figure_key(name: str, params: dict[str, Any] | None, version: str) -> str:
 
 def local_clear() -> None:
     """Forget this process's copies (tests and benchmarks that clear the shared cache)."""
-    with _local_lock:
-        _local.clear()
-
-
-def _local_get(key: str) -> Any:
-    with _local_lock:
-        value = _local.get(key)
-        if value is not None:
-            _local.move_to_end(key)
-        return value
-
-
-def _local_set(key: str, value: Any) -> None:
-    with _local_lock:
-        _local[key] = value
-        _local.move_to_end(key)
-        while len(_local) > LOCAL_ENTRIES:
-            _local.popitem(last=False)
+    _local.clear()
 
 
 @contextmanager
@@ -87,7 +68,7 @@ def cached_figure(name: str, compute: Callable[[], T], params: dict[str, Any] | 
     """
     version = version or _computing_version.get() or data_version()
     key = figure_key(name, params, version)
-    hit = _local_get(key)
+    hit = _local.get(key)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
     # The shared tier is keyed by the version every process computes alike (a page process's pushed version is
@@ -102,11 +83,11 @@ def cached_figure(name: str, compute: Callable[[], T], params: dict[str, Any] | 
         with _computing(shared):
             return compute()
     if hit is not None:
-        _local_set(key, hit)
+        _local.put(key, hit)
         return hit  # type: ignore[no-any-return]
     with _computing(shared):
         value = compute()
-    _local_set(key, value)
+    _local.put(key, value)
     try:
         cache.set(shared_key, value)
     except Exception:

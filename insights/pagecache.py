@@ -20,8 +20,6 @@ language form sends the visitor back to and whose sort order orders the tables.
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Collection
 from typing import Any, NamedTuple
 
@@ -30,6 +28,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
+from bukaamanzi.lib.lru import LockedLRU
 from projects.dataversion import data_version
 
 # The national page and the nine provinces in four languages, with room for some sort orders.
@@ -51,36 +50,17 @@ class _Page(NamedTuple):
     content_type: str
 
 
-_pages: OrderedDict[Key, _Page] = OrderedDict()
-_lock = threading.Lock()
+_pages: LockedLRU[Key, _Page] = LockedLRU(ENTRIES)
 
 
 def clear() -> None:
     """Forget every kept page (tests)."""
-    with _lock:
-        _pages.clear()
+    _pages.clear()
 
 
 def kept() -> list[Key]:
     """The keys of the pages kept, oldest first (tests; a look from a shell)."""
-    with _lock:
-        return list(_pages)
-
-
-def _get(key: Key) -> _Page | None:
-    with _lock:
-        page = _pages.get(key)
-        if page is not None:
-            _pages.move_to_end(key)
-        return page
-
-
-def _put(key: Key, page: _Page) -> None:
-    with _lock:
-        _pages[key] = page
-        _pages.move_to_end(key)
-        while len(_pages) > ENTRIES:
-            _pages.popitem(last=False)
+    return _pages.keys()
 
 
 def _shareable(request: HttpRequest, query_keys: Collection[str]) -> bool:
@@ -106,7 +86,7 @@ def serve(request: HttpRequest, render: Render, *, query_keys: Collection[str] =
         return render(None, {})
     version = data_version()
     key = (version, get_language(), request.get_full_path())
-    page = _get(key)
+    page = _pages.get(key)
     if page is None:
         response = render(version, {"csrf_token": SENTINEL})
         # bool() on django-csp's lazy nonce tells whether this render generated it, without generating one.
@@ -114,5 +94,5 @@ def serve(request: HttpRequest, render: Render, *, query_keys: Collection[str] =
             response.content = _with_token(response.content, request)  # an error page can hold it too
             return response
         page = _Page(response.content, response["Content-Type"])
-        _put(key, page)
+        _pages.put(key, page)
     return HttpResponse(_with_token(page.content, request), content_type=page.content_type)

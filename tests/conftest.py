@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bukaamanzi.lib.redis_server import start_private_redis
+from tests.pushed import listening  # noqa: F401  (a fixture, shared by the tests of the pushed version)
 
 
 @pytest.fixture(autouse=True)

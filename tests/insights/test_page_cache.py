@@ -5,14 +5,11 @@ never kept for staff, for a visitor with a message waiting, or for an error."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.db import connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
@@ -20,6 +17,7 @@ from insights import pagecache, views
 from projects import dataversion
 from projects.services import project_correct
 from tests.factories import ProjectFactory, municipality
+from tests.pushed import wait_for
 
 pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")([A-Za-z0-9]+)"')
@@ -176,32 +174,6 @@ def test_every_visitor_gets_a_token_of_their_own_that_works(country: dict) -> No
     # The token sent in the hx-headers of the kept page works as the header too.
     assert second.post("/i18n/setlang/", {"language": "en", "next": "/insights/"},
                        HTTP_X_CSRFTOKEN=csrf_form_token(second, "/insights/")).status_code == 302
-
-
-def wait_for(condition: Callable[[], object], what: str, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s: {what}")
-        time.sleep(0.01)
-
-
-@pytest.fixture
-def listening(transactional_db: None) -> Iterator[None]:
-    """This process listens for the data version, as a page process on PostgreSQL does."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the pushed data version is PostgreSQL's")
-    from municipalities.models import Municipality
-    from municipalities.services import municipality_load_reference
-
-    if not Municipality.objects.exists():  # an earlier transactional test may have emptied every table
-        municipality_load_reference()
-    dataversion.disable_push()
-    dataversion.enable_push()
-    try:
-        yield
-    finally:
-        dataversion.disable_push()
 
 
 def test_a_kept_page_asks_the_database_nothing_where_the_version_is_pushed(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,14 +18,7 @@ from projects.dataversion import data_version, pushed_version, queried_version
 from projects.models import Project
 from projects.services import project_correct
 from tests.factories import ProjectFactory
-
-
-def wait_for(condition: Callable[[], object], what: str, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s: {what}")
-        time.sleep(0.01)
+from tests.pushed import wait_for
 
 
 @pytest.mark.django_db
@@ -42,25 +35,6 @@ def test_spatialite_and_a_process_that_never_enabled_it_have_no_pushed_version()
         if connection.vendor != "postgresql":
             assert pushed_version() is None
             assert data_version() == queried_version()
-    finally:
-        dataversion.disable_push()
-
-
-@pytest.fixture
-def listening(transactional_db: None) -> Iterator[None]:
-    """This process listens, as a page process does; writes in the test commit (transactional_db)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("notifications are PostgreSQL's; SpatiaLite reads the version per request (tested above)")
-    from municipalities.models import Municipality
-    from municipalities.services import municipality_load_reference
-
-    if not Municipality.objects.exists():  # an earlier transactional test may have emptied every table
-        municipality_load_reference()
-    dataversion.disable_push()  # a clean start: no earlier test's write request still distrusting the push
-    dataversion.enable_push()
-    try:
-        wait_for(lambda: pushed_version() is not None, "the listener heard the first version")
-        yield
     finally:
         dataversion.disable_push()
 
