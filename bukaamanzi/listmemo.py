@@ -45,7 +45,7 @@ class _Entry:
 
 
 class ListMemo:
-    """Per-process LRU of `_Entry` by (data version, database, SQL, parameters)."""
+    """Per-process LRU of `_Entry` by (`list_key`, database, ordering)."""
 
     def __init__(self, entries: int = ENTRIES) -> None:
         self._entries: LockedLRU[Hashable, _Entry] = LockedLRU(entries)
@@ -64,12 +64,14 @@ class ListMemo:
         with entry.lock:  # one request per process counts a list; the others wait for its figure
             if entry.count is None:
                 entry.count = queryset.count()
-            if offset < MIN_ANCHORED_OFFSET or offset >= entry.count or not anchorable(queryset.model, order_by):
+            if offset < MIN_ANCHORED_OFFSET or offset >= entry.count:
                 return entry.count, queryset, offset
             if entry.anchors is None:
-                entry.anchors = _anchors(queryset, order_by)
+                entry.anchors = _anchors(queryset, order_by) if anchorable(queryset.model, order_by) else []
             anchors = entry.anchors
-        if offset // ANCHOR_EVERY >= len(anchors):  # the list shrank under a version not yet heard of
+        # No anchor that far: an ordering that cannot be anchored, or a list that shrank under a version not yet
+        # heard of. Read the page the long way.
+        if offset // ANCHOR_EVERY >= len(anchors):
             return entry.count, queryset, offset
         return entry.count, queryset.filter(from_row(order_by, anchors[offset // ANCHOR_EVERY])), offset % ANCHOR_EVERY
 
@@ -78,11 +80,15 @@ def anchorable(model: type[Model], order_by: Sequence[str]) -> bool:
     """Whether a row-value comparison finds a row's place in this ordering: only on the model's own columns and
     never a NULL one (databases sort NULLs first or last, and `>=` never matches them)."""
     try:
-        fields = [model._meta.pk if name.removeprefix("-") == "pk" else model._meta.get_field(name.removeprefix("-"))
-                  for name in order_by]
+        fields = [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in _columns(order_by)]
     except FieldDoesNotExist:
         return False
     return all(getattr(field, "column", None) and not getattr(field, "null", True) for field in fields)
+
+
+def _columns(order_by: Sequence[str]) -> list[str]:
+    """The ordering's field names, without their "-" (descending) marks."""
+    return [name.removeprefix("-") for name in order_by]
 
 
 def list_key(name: str, version: str, query: QueryDict) -> Hashable:
@@ -95,7 +101,7 @@ def list_key(name: str, version: str, query: QueryDict) -> Hashable:
 
 def _anchors(queryset: QuerySet[Any, Any], order_by: Sequence[str]) -> list[tuple[Any, ...]]:
     """The ordering's values of rows 0, ANCHOR_EVERY, 2 × ANCHOR_EVERY, … of the list, in one query."""
-    names = [name.removeprefix("-") for name in order_by]
+    names = _columns(order_by)
     ordering = [F(name).desc() if name.startswith("-") else F(name).asc() for name in order_by]
     numbered = (queryset.order_by()
                 .annotate(list_position=Window(RowNumber(), order_by=ordering))
@@ -109,7 +115,7 @@ def from_row(order_by: Sequence[str], values: Sequence[Any]) -> Q:
     """Rows at or after `values` in the ordering `order_by` (a row-value comparison written with Q, as the ORM
     has none): `name >= n AND (name > n OR (name = n AND id >= i))` for ("name", "id"). Its first term bounds
     the ordering's index, so the database seeks to the anchor instead of reading from the start."""
-    names = [name.removeprefix("-") for name in order_by]
+    names = _columns(order_by)
     after = ["lt" if name.startswith("-") else "gt" for name in order_by]
 
     def at_or_after(position: int) -> Q:

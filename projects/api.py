@@ -80,8 +80,9 @@ def list_projects(
     page: int = PAGE,
     limit: int = LIMIT,
 ) -> HttpResponse:
+    version = data_version()  # read once: it keys both the response cache and the list's count and anchors
     return cached_json_response(request, lambda: page_body(
-        project_filters(request), page, limit, memo_key=list_key("projects", data_version(), request.GET)))
+        project_filters(request), page, limit, memo_key=list_key("projects", version, request.GET)), version=version)
 
 
 def project_page(request: HttpRequest, queryset: ProjectQuerySet, page: int, limit: int) -> HttpResponse:
